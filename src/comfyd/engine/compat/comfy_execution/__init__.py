@@ -1,0 +1,1 @@
+"""`comfy_execution`: the execution helpers node packs import (graph building, blocking, context)."""
