@@ -129,7 +129,10 @@ class PromptExecutor:
         runner = NodeRunner(run, info, signer, self.cache, execution_list, self.objects)
         for node_id in outputs:
             execution_list.add_node(node_id)
-        failure = await self._loop(execution_list, runner)
+        try:
+            failure = await self._loop(execution_list, runner)
+        finally:
+            await runner.cancel_pending()
         if failure is None:
             record(ExecutionSuccess(prompt_id=prompt_id))
             result.status_str, result.completed = "success", True

@@ -95,6 +95,7 @@ class NodeRunner:
         self.pending_async: dict[str, list[Any]] = {}
         self.pending_expansions: dict[str, list[tuple[bool, Any]]] = {}
         self._waiters: set[asyncio.Task] = set()
+        self._inputs: InputData | None = None
 
     async def execute(self, unique_id: str) -> tuple[Outcome, Failure | None]:
         dynprompt = self.run.dynprompt
@@ -104,7 +105,7 @@ class NodeRunner:
         if cached is not None:
             self._replay_cached(unique_id, cached)
             return Outcome.SUCCESS, None
-        input_data: InputData | None = None
+        self._inputs = None
         try:
             if unique_id in self.pending_async:
                 returns = [r.result() if isinstance(r, asyncio.Task) else r for r in self.pending_async.pop(unique_id)]
@@ -112,7 +113,7 @@ class NodeRunner:
             elif unique_id in self.pending_expansions:
                 outputs, ui, has_expansion = self._resolve_expansion(unique_id, class_def), {}, False
             else:
-                input_data, called = await self._call(unique_id, node, class_def)
+                called = await self._call(unique_id, node, class_def)
                 if called is None:
                     return Outcome.PENDING, None
                 outputs, ui, has_expansion = outputs_from_returns(called, class_def)
@@ -128,11 +129,20 @@ class NodeRunner:
             return Outcome.FAILURE, Failure(dynprompt.get_real_node_id(unique_id), exc)
         except Exception as exc:
             logger.error("Exception during processing of node %s: %s", unique_id, exc, exc_info=exc)
-            inputs = {k: [format_value(x) for x in v] for k, v in (input_data or {}).items()}
+            inputs = {k: [format_value(x) for x in v] for k, v in (self._inputs or {}).items()}
             return Outcome.FAILURE, Failure(dynprompt.get_real_node_id(unique_id), exc, current_inputs=inputs)
         self.run.progress.finish(unique_id)
         self.executed[unique_id] = None
         return Outcome.SUCCESS, None
+
+    async def cancel_pending(self) -> None:
+        """Cancel async work a failed run left behind; ComfyUI gets this from `asyncio.run`."""
+        tasks = [r for returns in self.pending_async.values() for r in returns if isinstance(r, asyncio.Task)]
+        tasks += list(self._waiters)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.pending_async.clear()
 
     def _replay_cached(self, unique_id: str, cached: CacheEntry) -> None:
         """An output node served from cache re-sends its ui, as ComfyUI does."""
@@ -150,8 +160,11 @@ class NodeRunner:
         self.run.progress.finish(unique_id)
         self.execution_list.cache_update(unique_id, cached)
 
-    async def _call(self, unique_id: str, node: dict, class_def: type) -> tuple[InputData, list[Any] | None]:
-        """Run the node's function; returns its per-call results, or None when it went pending."""
+    async def _call(self, unique_id: str, node: dict, class_def: type) -> list[Any] | None:
+        """Run the node's function; returns its per-call results, or None when it went pending.
+
+        The gathered inputs stay in `self._inputs` for the error report if the node raises.
+        """
         run = self.run
         class_type = node["class_type"]
         run.progress.start(unique_id)
@@ -164,12 +177,13 @@ class NodeRunner:
             run.dynprompt,
             run.extra_data,
         )
+        self._inputs = input_data
         display_id = run.dynprompt.get_display_node_id(unique_id)
         run.last_node_id = display_id
         run.emit(Executing.model_construct(node=unique_id, display_node=display_id, prompt_id=run.prompt_id))
         obj = self._instance(unique_id, class_type, class_def)
         if await self._needs_lazy_inputs(unique_id, obj, input_data, missing):
-            return input_data, None
+            return None
         returns = await map_node_over_list(
             run.prompt_id,
             unique_id,
@@ -182,8 +196,8 @@ class NodeRunner:
         )
         if has_pending_tasks(returns):
             self._wait_for_tasks(unique_id, returns)
-            return input_data, None
-        return input_data, returns
+            return None
+        return returns
 
     def _instance(self, unique_id: str, class_type: str, class_def: type) -> Any:
         obj = self.objects.get((unique_id, class_type))

@@ -81,7 +81,10 @@ class Signer:
         return self.signatures[node_id]
 
     async def _sign_tree(self, root: str) -> None:
+        # A cycle (only expansions can make one) leaves a link to a node still being signed;
+        # `_sign_node` then finds no signature for it and makes the node uncacheable.
         stack = [(root, False)]
+        visiting: set[str] = set()
         while stack:
             node_id, expanded = stack.pop()
             if node_id in self.signatures:
@@ -91,13 +94,17 @@ class Signer:
                 continue
             if expanded:
                 self.signatures[node_id] = await self._sign_node(node_id)
+                visiting.discard(node_id)
                 continue
+            if node_id in visiting:
+                continue
+            visiting.add(node_id)
             stack.append((node_id, True))
             for value in self.dynprompt.get_node(node_id)["inputs"].values():
-                if is_link(value) and value[0] not in self.signatures:
+                if is_link(value) and value[0] not in self.signatures and value[0] not in visiting:
                     stack.append((value[0], False))
             parent = self.dynprompt.get_parent_node_id(node_id)
-            if parent is not None and parent not in self.signatures:
+            if parent is not None and parent not in self.signatures and parent not in visiting:
                 stack.append((parent, False))
 
     async def _sign_node(self, node_id: str) -> Signature:
@@ -112,7 +119,10 @@ class Signer:
             for name in sorted(node["inputs"]):
                 value = node["inputs"][name]
                 if is_link(value):
-                    inputs.append((name, "\x00link", self.signatures[value[0]], value[1]))
+                    upstream = self.signatures.get(value[0])
+                    if upstream is None:
+                        raise _Uncomparable
+                    inputs.append((name, "\x00link", upstream, value[1]))
                 else:
                     inputs.append((name, _canonical(value)))
         except _Uncomparable:
@@ -122,7 +132,7 @@ class Signer:
             parts += ("\x00id", node_id)
         parent = self.dynprompt.get_parent_node_id(node_id)
         if parent is not None:
-            parts += ("\x00parent", self.signatures[parent])
+            parts += ("\x00parent", self.signatures.get(parent) or os.urandom(16))
         return _digest(parts)
 
     async def _is_changed(self, node_id: str, node: dict, class_def: type) -> Any:
