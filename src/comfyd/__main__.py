@@ -1,0 +1,3 @@
+from comfyd.cli.main import app
+
+app(prog_name="comfyd")

@@ -1,0 +1,1 @@
+"""The `comfyd` command line."""

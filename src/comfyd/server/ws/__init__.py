@@ -1,0 +1,1 @@
+"""The `/ws` event stream: message encoding and the socket hub."""

@@ -1,0 +1,261 @@
+"""`WebSocketHub`: the `/ws` sockets, ComfyUI's message routing, and replay on reconnect.
+
+Routing follows ComfyUI: `status` goes to everyone; a prompt's execution messages go to the
+client that queued it (and nowhere when it gave no client id); progress, previews, interrupts
+and blocked-execution notices go to that client, or to everyone when there is none.
+
+Each message is serialised once and queued to its sockets; every socket has its own bounded
+queue and sender task, so a slow client never delays the others. A client that falls too far
+behind is disconnected and, like any client that reconnects with its clientId, is replayed what
+it missed, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from comfyd.engine.events import EngineEvent, ExecutionError, PreviewImage, ProgressText
+from comfyd.jobs.bus import EventBus
+from comfyd.jobs.events import Envelope
+from comfyd.server.ws.messages import (
+    encode_image,
+    preview_frame,
+    preview_with_metadata_frame,
+    progress_text_frame,
+    text_message,
+)
+
+logger = logging.getLogger(__name__)
+
+SEND_QUEUE_LIMIT = 2048
+REPLAY_LIMIT = 4096
+
+# Sent only to the prompt's client; dropped when the prompt has none (ComfyUI checks client_id).
+CLIENT_ONLY = {"execution_start", "execution_cached", "executing", "executed", "execution_success", "execution_error"}
+BROADCAST = {"status"}
+Payload = str | bytes
+
+
+@dataclass(eq=False)
+class Connection:
+    sid: str
+    websocket: WebSocket
+    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(SEND_QUEUE_LIMIT))
+    feature_flags: dict[str, Any] = field(default_factory=dict)
+    delivered: int = 0
+    sender: asyncio.Task | None = None
+
+    def wants(self, flag: str) -> bool:
+        return self.feature_flags.get(flag) is True
+
+
+@dataclass
+class _ClientLog:
+    """Messages addressed to one client id, numbered, for replay after a reconnect."""
+
+    entries: collections.deque = field(default_factory=lambda: collections.deque(maxlen=REPLAY_LIMIT))
+    counter: int = 0
+    delivered: int = 0
+
+
+class WebSocketHub:
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        server_flags: dict[str, Any],
+        queue_remaining: Callable[[], Awaitable[int]],
+        on_client_interrupt: Callable[[str], None] | None = None,
+    ) -> None:
+        self.bus = bus
+        self.server_flags = server_flags
+        self.queue_remaining = queue_remaining
+        self.on_client_interrupt = on_client_interrupt
+        self.connections: dict[str, Connection] = {}
+        self.logs: dict[str, _ClientLog] = {}
+        self.log_subscribers: set[str] = set()
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def start(self) -> None:
+        self._unsubscribe = self.bus.subscribe(self.dispatch)
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        for connection in list(self.connections.values()):
+            if connection.sender is not None:
+                connection.sender.cancel()
+
+    # -- sockets ----------------------------------------------------------------------------
+
+    async def serve(self, websocket: WebSocket, client_id: str | None) -> None:
+        """Run one `/ws` connection until it closes."""
+        await websocket.accept()
+        sid = client_id or uuid.uuid4().hex
+        connection = Connection(sid, websocket)
+        # A reconnect under the same sid replaces the old socket; the old one's cleanup must not
+        # remove the new one (ComfyUI 0.3.64 had that bug).
+        self.connections[sid] = connection
+        connection.sender = asyncio.create_task(self._send_loop(connection))
+        remaining = await self.queue_remaining()
+        self._queue(connection, text_message("status", {"status": {"exec_info": {"queue_remaining": remaining}}, "sid": sid}))
+        self._replay(connection)
+        try:
+            await self._read_loop(connection)
+        finally:
+            if self.connections.get(sid) is connection:
+                del self.connections[sid]
+                self.log_subscribers.discard(sid)
+            connection.sender.cancel()
+
+    async def _read_loop(self, connection: Connection) -> None:
+        first = True
+        while True:
+            try:
+                text = await connection.websocket.receive_text()
+            except (WebSocketDisconnect, RuntimeError, KeyError):
+                return
+            try:
+                message = json.loads(text)
+            except ValueError:
+                logger.warning("Invalid JSON on /ws from %s", connection.sid)
+                continue
+            kind = message.get("type") if isinstance(message, dict) else None
+            if first and kind == "feature_flags":
+                connection.feature_flags = dict(message.get("data") or {})
+                self._queue(connection, text_message("feature_flags", self.server_flags))
+            elif kind == "interrupt" and self.on_client_interrupt is not None:
+                self.on_client_interrupt(connection.sid)
+            first = False
+
+    async def _send_loop(self, connection: Connection) -> None:
+        websocket = connection.websocket
+        try:
+            while True:
+                payload, number = await connection.queue.get()
+                if isinstance(payload, bytes):
+                    await websocket.send_bytes(payload)
+                else:
+                    await websocket.send_text(payload)
+                if number:
+                    connection.delivered = number
+                    log = self.logs.get(connection.sid)
+                    if log is not None and number > log.delivered:
+                        log.delivered = number
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.debug("Socket %s closed while sending", connection.sid)
+
+    def _queue(self, connection: Connection, payload: Payload, number: int = 0) -> None:
+        try:
+            connection.queue.put_nowait((payload, number))
+        except asyncio.QueueFull:
+            logger.warning("Client %s cannot keep up; disconnecting it (it will be replayed)", connection.sid)
+            self.connections.pop(connection.sid, None)
+            asyncio.ensure_future(connection.websocket.close(code=1013))
+
+    def _replay(self, connection: Connection) -> None:
+        log = self.logs.get(connection.sid)
+        if log is None:
+            return
+        for number, payload in list(log.entries):
+            if number > log.delivered:
+                self._queue(connection, payload, number)
+
+    # -- events -----------------------------------------------------------------------------
+
+    def dispatch(self, envelope: Envelope) -> None:
+        """Route one event from the bus (called on the server's event loop)."""
+        event = envelope.event
+        if isinstance(event, PreviewImage):
+            self._send_preview(envelope.client_id, event)
+        elif isinstance(event, ProgressText):
+            self._send_progress_text(envelope.client_id, event)
+        else:
+            self._send_event(envelope.client_id, event)
+
+    def _send_event(self, client_id: str | None, event: EngineEvent) -> None:
+        kind = event.type
+        client_only = kind in CLIENT_ONLY and not (isinstance(event, ExecutionError) and event.is_block)
+        if kind in BROADCAST or client_id is None:
+            if client_only and kind not in BROADCAST:
+                return
+            self.broadcast(text_message(kind, event.data()))
+            return
+        self.send_to_client(client_id, text_message(kind, event.data()))
+
+    def broadcast(self, payload: Payload) -> None:
+        for connection in list(self.connections.values()):
+            self._queue(connection, payload)
+
+    def send_to_client(self, client_id: str, payload: Payload) -> None:
+        """Send to one client id, keeping a numbered copy for replay."""
+        log = self.logs.get(client_id)
+        if log is None:
+            log = self.logs[client_id] = _ClientLog()
+        log.counter += 1
+        log.entries.append((log.counter, payload))
+        connection = self.connections.get(client_id)
+        if connection is not None:
+            self._queue(connection, payload, log.counter)
+
+    def _targets(self, client_id: str | None) -> list[Connection]:
+        if client_id is None:
+            return list(self.connections.values())
+        connection = self.connections.get(client_id)
+        return [] if connection is None else [connection]
+
+    def _send_preview(self, client_id: str | None, event: PreviewImage) -> None:
+        targets = self._targets(client_id)
+        if not targets:
+            return
+        try:
+            image = encode_image(event.image, event.image_type, event.max_size)
+        except (TypeError, OSError, ValueError) as exc:
+            logger.warning("Dropping a preview of node %s: %s", event.node_id, exc)
+            return
+        metadata = {
+            "node_id": event.node_id,
+            "prompt_id": event.prompt_id,
+            "display_node_id": event.display_node_id,
+            "parent_node_id": event.parent_node_id,
+            "real_node_id": event.real_node_id,
+        }
+        legacy = modern = None
+        for connection in targets:
+            if connection.wants("supports_preview_metadata"):
+                modern = modern or preview_with_metadata_frame(image, event.image_type, metadata)
+                self._queue(connection, modern)
+            else:
+                legacy = legacy or preview_frame(image, event.image_type)
+                self._queue(connection, legacy)
+
+    def _send_progress_text(self, client_id: str | None, event: ProgressText) -> None:
+        plain = rich = None
+        for connection in self._targets(client_id):
+            if connection.wants("supports_progress_text_metadata"):
+                rich = rich or progress_text_frame(event.node_id, event.text, event.prompt_id)
+                self._queue(connection, rich)
+            else:
+                plain = plain or progress_text_frame(event.node_id, event.text)
+                self._queue(connection, plain)
+
+    def send_logs(self, entries: list[dict[str, Any]], size: dict[str, int] | None) -> None:
+        """Forward log lines to the sockets that subscribed through `/internal/logs/subscribe`."""
+        if not self.log_subscribers:
+            return
+        payload = text_message("logs", {"entries": entries, "size": size})
+        for sid in list(self.log_subscribers):
+            connection = self.connections.get(sid)
+            if connection is not None:
+                self._queue(connection, payload)
