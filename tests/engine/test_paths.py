@@ -66,3 +66,14 @@ def test_path_escapes_root_is_a_value_error_naming_both_paths(tmp_path):
 
     assert isinstance(error, ValueError)
     assert str(tmp_path / "x") in str(error) and str(tmp_path / "out") in str(error)
+
+
+def test_resolve_inside_treats_a_nul_byte_as_outside(tmp_path):
+    assert resolve_inside(tmp_path, "x\x00.png") is None
+
+
+def test_resolve_inside_treats_a_symlink_loop_as_outside(tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+
+    assert resolve_inside(tmp_path, "a") is None

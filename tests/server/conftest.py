@@ -93,8 +93,7 @@ class ServerProcess:
         return httpx.Client(base_url=self.url, timeout=30, **kwargs)
 
 
-@pytest.fixture
-def start_server(tmp_path_factory) -> Iterator:
+def _starter(tmp_path_factory) -> Iterator:
     started: list[ServerProcess] = []
 
     def start(*flags: str, base_dir: Path | None = None) -> ServerProcess:
@@ -106,6 +105,17 @@ def start_server(tmp_path_factory) -> Iterator:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def start_server(tmp_path_factory) -> Iterator:
+    yield from _starter(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def start_module_server(tmp_path_factory) -> Iterator:
+    """`start_server` for a server that a whole test module shares (stopped after the module)."""
+    yield from _starter(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ process (kill -9), readers never block the writer, and commits stay cheap.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 from sqlalchemy import JSON, MetaData, event

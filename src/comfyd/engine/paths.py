@@ -24,10 +24,17 @@ def resolve_inside(root: Path | str, *parts: str) -> Path | None:
     """Join `parts` onto `root` and resolve symlinks; `None` when the result is outside `root`.
 
     The root itself counts as inside. An absolute part replaces what came before it, exactly as
-    `Path.joinpath` does, and is then rejected unless it happens to point inside the root.
+    `Path.joinpath` does, and is then rejected unless it happens to point inside the root. A part
+    holding a NUL byte names no file at all, and a symlink loop leads nowhere, so both count as
+    outside too.
     """
+    if any("\x00" in part for part in parts):
+        return None
     base = Path(root).resolve()
-    candidate = base.joinpath(*parts).resolve()
+    try:
+        candidate = base.joinpath(*parts).resolve()
+    except RuntimeError:  # pathlib's "Symlink loop from ..."
+        return None
     if candidate == base or candidate.is_relative_to(base):
         return candidate
     return None

@@ -15,23 +15,48 @@ from fastapi import FastAPI
 from comfyd.config import ServerConfig
 from comfyd.db.base import create_engine, session_factory
 from comfyd.db.migrate import upgrade
+from comfyd.files.uploads import Uploads
+from comfyd.files.viewing import FileViewer
 from comfyd.jobs.bus.memory import MemoryEventBus
 from comfyd.jobs.history import History
 from comfyd.jobs.listing import JobListing
 from comfyd.jobs.prompts import PromptService
 from comfyd.jobs.queue import JobQueue
 from comfyd.jobs.worker import Worker
-from comfyd.server import errors
-from comfyd.server.routes import execution, history, jobs, nodes, prompt, queue, ws
+from comfyd.server import errors, middleware
+from comfyd.server.catalog import ModelCatalog
+from comfyd.server.frontend import Frontend
+from comfyd.server.limits import BodySizeLimit
+from comfyd.server.logbuffer import LogBuffer
+from comfyd.server.packfiles import PackFiles
+from comfyd.server.routes import (
+    execution,
+    extensions,
+    files,
+    frontend,
+    history,
+    internal,
+    jobs,
+    models,
+    nodes,
+    prompt,
+    queue,
+    system,
+    templates,
+    users,
+    ws,
+)
 from comfyd.server.services import Services, build_folders, build_registry, cache_factory
+from comfyd.server.staticfiles import FrontendFiles
 from comfyd.server.ws.hub import WebSocketHub
+from comfyd.users.service import UserServices
 
 logger = logging.getLogger(__name__)
 
 LOST_REASON = "The server stopped while this prompt was running; queue it again to run it."
 
 # Routers registered as ComfyUI registers its routes: each path at /x and at /api/x.
-COMFY_ROUTERS = [prompt.router, queue.router, history.router, jobs.router, execution.router, nodes.router, ws.router]
+COMFY_ROUTERS = [prompt.router, queue.router, history.router, jobs.router, execution.router, nodes.router, ws.router, files.router, users.router, system.router, models.router, extensions.router]
 
 
 def create_app(config: ServerConfig) -> FastAPI:
@@ -41,6 +66,16 @@ def create_app(config: ServerConfig) -> FastAPI:
     for router in COMFY_ROUTERS:
         app.include_router(router)
         app.include_router(router, prefix="/api", include_in_schema=False)
+    app.include_router(files.internal_router, prefix="/internal")
+    app.add_middleware(BodySizeLimit, max_size=config.max_upload_size)
+    app.include_router(internal.router, prefix="/internal")
+    # Mounted once: pack files, templates and the page itself have no /api twin in ComfyUI.
+    app.include_router(extensions.files)
+    app.include_router(templates.router)
+    app.include_router(frontend.router)
+    middleware.install(app, config)
+    # Last: the web root matches every path, so it must come after every route.
+    app.mount("/", FrontendFiles(), name="frontend")
     return app
 
 
@@ -55,6 +90,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 async def build_services(config: ServerConfig) -> Services:
+    log_buffer = LogBuffer()
+    log_buffer.install()  # first, so the terminal panel shows start-up (pack imports included)
     layout, pack_dirs = build_folders(config)
     registry = build_registry(config, pack_dirs)
     engine = create_engine(config.effective_database_url)
@@ -87,6 +124,13 @@ async def build_services(config: ServerConfig) -> Services:
         hub=None,  # type: ignore[arg-type]  (set just below; it needs the services' callbacks)
         prompts=PromptService(registry=registry, queue=job_queue, on_queued=worker.wake if worker else _nothing),
         worker=worker,
+        users=UserServices.open(config.user_root, multi_user=config.multi_user),
+        viewer=FileViewer(layout),
+        uploads=Uploads(layout),
+        catalog=ModelCatalog(layout),
+        packs=PackFiles(folders=layout, registry=registry),
+        frontend=Frontend.locate(config.front_end_root),
+        logs=log_buffer,
     )
     services.hub = WebSocketHub(
         bus=bus,
@@ -95,6 +139,7 @@ async def build_services(config: ServerConfig) -> Services:
         on_client_interrupt=services.interrupt_for_client,
     )
     services.hub.start()
+    log_buffer.stream_to(services.hub)
     if worker is not None:
         worker.start()
     return services
@@ -105,6 +150,8 @@ async def shutdown(services: Services) -> None:
         services.worker.stop()
     await services.hub.stop()
     await services.engine.dispose()
+    if services.logs is not None:
+        services.logs.uninstall()
 
 
 def _nothing() -> None:

@@ -28,3 +28,14 @@ async def json_body(request: Request, *, default: Any = ..., expect: type | None
             return default
         raise InvalidBody(f"Expected a JSON {expect.__name__}, got {type(data).__name__}.")
     return data
+
+
+async def json_value(request: Request) -> Any:
+    """The JSON body as any value, `null` included (`POST /settings/{id}` may store it)."""
+    raw = await request.body()
+    if not raw.strip():
+        raise InvalidBody("The body is empty; a JSON value was expected.")
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise InvalidBody(f"The body is not valid JSON: {exc}") from exc

@@ -9,11 +9,20 @@ from fastapi import Depends, Request
 from comfyd.config import ServerConfig
 from comfyd.engine.folders import FolderPaths
 from comfyd.engine.registry import NodeRegistry
+from comfyd.files.uploads import Uploads
+from comfyd.files.viewing import FileViewer
 from comfyd.jobs.history import History
 from comfyd.jobs.listing import JobListing
 from comfyd.jobs.prompts import PromptService
 from comfyd.jobs.queue import JobQueue
+from comfyd.server.catalog import ModelCatalog
+from comfyd.server.frontend import Frontend
+from comfyd.server.logbuffer import LogBuffer
+from comfyd.server.packfiles import PackFiles
 from comfyd.server.services import Services
+from comfyd.users.directory import UserDirectory
+from comfyd.users.settings import UserSettings
+from comfyd.users.userdata import UserData
 
 
 def services(request: Request) -> Services:
@@ -48,6 +57,42 @@ def _folders(request: Request) -> FolderPaths:
     return services(request).folders
 
 
+def _viewer(request: Request) -> FileViewer:
+    return services(request).viewer
+
+
+def _uploads(request: Request) -> Uploads:
+    return services(request).uploads
+
+
+def _user_directory(request: Request) -> UserDirectory:
+    return services(request).users.directory
+
+
+def _user_settings(request: Request) -> UserSettings:
+    return services(request).users.settings
+
+
+def _user_data(request: Request) -> UserData:
+    return services(request).users.data
+
+
+def _catalog(request: Request) -> ModelCatalog:
+    return services(request).catalog
+
+
+def _packs(request: Request) -> PackFiles:
+    return services(request).packs
+
+
+def _frontend(request: Request) -> Frontend:
+    return services(request).frontend
+
+
+def _logs(request: Request) -> LogBuffer:
+    return services(request).logs
+
+
 def request_user(request: Request) -> str:
     """The user a request acts for: `Comfy-User` with `--multi-user`, else "default" (as ComfyUI)."""
     if not services(request).config.multi_user:
@@ -68,5 +113,14 @@ Listing = Annotated[JobListing, Depends(_listing)]
 Prompts = Annotated[PromptService, Depends(_prompts)]
 Registry = Annotated[NodeRegistry, Depends(_registry)]
 Folders = Annotated[FolderPaths, Depends(_folders)]
+Viewer = Annotated[FileViewer, Depends(_viewer)]
+UploadsDep = Annotated[Uploads, Depends(_uploads)]
 User = Annotated[str, Depends(request_user)]
 Owner = Annotated[str | None, Depends(owner_filter)]
+UserDirectoryDep = Annotated[UserDirectory, Depends(_user_directory)]
+SettingsDep = Annotated[UserSettings, Depends(_user_settings)]
+UserDataDep = Annotated[UserData, Depends(_user_data)]
+Catalog = Annotated[ModelCatalog, Depends(_catalog)]
+Packs = Annotated[PackFiles, Depends(_packs)]
+FrontendDep = Annotated[Frontend, Depends(_frontend)]
+Logs = Annotated[LogBuffer, Depends(_logs)]

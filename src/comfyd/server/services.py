@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from comfyd.config import ServerConfig
-from comfyd.db.base import create_engine, session_factory
 from comfyd.engine import folders as folder_layout
 from comfyd.engine.caches import ClassicCache, LRUCache, NullCache, OutputCache
 from comfyd.engine.loader import load_packs
 from comfyd.engine.registry import NodeRegistry
+from comfyd.files.uploads import Uploads
+from comfyd.files.viewing import FileViewer
 from comfyd.jobs.bus.memory import MemoryEventBus
 from comfyd.jobs.events import Envelope, QueueStatus
 from comfyd.jobs.history import History
@@ -22,7 +23,12 @@ from comfyd.jobs.prompts import PromptService
 from comfyd.jobs.queue import JobQueue
 from comfyd.jobs.worker import Worker
 from comfyd.nodes import register_builtins
+from comfyd.server.catalog import ModelCatalog
+from comfyd.server.frontend import Frontend
+from comfyd.server.logbuffer import LogBuffer
+from comfyd.server.packfiles import PackFiles
 from comfyd.server.ws.hub import WebSocketHub
+from comfyd.users.service import UserServices
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +47,13 @@ class Services:
     hub: WebSocketHub
     prompts: PromptService
     worker: Worker | None
+    viewer: FileViewer | None = None
+    uploads: Uploads | None = None
+    users: UserServices | None = None
+    catalog: ModelCatalog | None = None
+    packs: PackFiles | None = None
+    frontend: Frontend | None = None
+    logs: LogBuffer | None = None
 
     def feature_flags(self) -> dict[str, Any]:
         """The server's feature flags: `/features` and the `/ws` `feature_flags` reply."""

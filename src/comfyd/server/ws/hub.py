@@ -102,11 +102,13 @@ class WebSocketHub:
         await websocket.accept()
         sid = client_id or uuid.uuid4().hex
         connection = Connection(sid, websocket)
+        remaining = await self.queue_remaining()
+        # From here to the replay there is no `await`: no event can be queued to this socket before
+        # its `status` greeting, or slip in ahead of (and then be replayed after) what it missed.
         # A reconnect under the same sid replaces the old socket; the old one's cleanup must not
         # remove the new one (ComfyUI 0.3.64 had that bug).
         self.connections[sid] = connection
         connection.sender = asyncio.create_task(self._send_loop(connection))
-        remaining = await self.queue_remaining()
         self._queue(connection, text_message("status", {"status": {"exec_info": {"queue_remaining": remaining}}, "sid": sid}))
         self._replay(connection)
         try:
@@ -151,6 +153,11 @@ class WebSocketHub:
                     log = self.logs.get(connection.sid)
                     if log is not None and number > log.delivered:
                         log.delivered = number
+                        # Replay only sends what was never delivered, so delivered entries can go:
+                        # a connected client's log stays empty instead of holding its last
+                        # REPLAY_LIMIT messages for as long as the server runs.
+                        while log.entries and log.entries[0][0] <= number:
+                            log.entries.popleft()
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -161,7 +168,8 @@ class WebSocketHub:
             connection.queue.put_nowait((payload, number))
         except asyncio.QueueFull:
             logger.warning("Client %s cannot keep up; disconnecting it (it will be replayed)", connection.sid)
-            self.connections.pop(connection.sid, None)
+            if self.connections.get(connection.sid) is connection:  # not a newer socket under the sid
+                del self.connections[connection.sid]
             asyncio.ensure_future(connection.websocket.close(code=1013))
 
     def _replay(self, connection: Connection) -> None:

@@ -1,0 +1,32 @@
+"""`/system_stats`, `/features`, `/info` and `/config`: what the server says about itself."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from comfyd.server import system
+from comfyd.server.deps import Config, ServicesDep
+
+router = APIRouter()
+
+
+@router.get("/system_stats")
+async def system_stats() -> dict:
+    return system.system_stats()
+
+
+@router.get("/features")
+async def features(services: ServicesDep) -> dict:
+    """The `/ws` feature flags plus the remote config the frontend reads at boot."""
+    return system.features(services.feature_flags())
+
+
+@router.get("/info")
+async def info() -> dict:
+    return system.server_info()
+
+
+@router.get("/config")
+async def config(config: Config) -> dict:
+    """The effective configuration, secrets left out."""
+    return config.public()
