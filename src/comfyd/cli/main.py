@@ -6,6 +6,7 @@ import logging
 
 import typer
 
+from comfyd.cli.run import run
 from comfyd.cli.serve_args import config_from_args
 
 app = typer.Typer(help="comfyd: a durable, multi-user server for the ComfyUI frontend's APIs.", no_args_is_help=True)
@@ -39,6 +40,8 @@ def serve(ctx: typer.Context) -> None:
         ws_max_size=config.max_upload_size,
     )
 
+
+app.command(name="run")(run)
 
 if __name__ == "__main__":
     app()
