@@ -1,0 +1,75 @@
+"""Fixtures for the jobs layer: its services on a real, migrated SQLite file per test.
+
+Migrating takes a while, so one template database is migrated per session and each test gets a
+copy of it. The services run on anyio's asyncio backend (`pytestmark = pytest.mark.anyio`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from comfyd.db.base import create_engine, session_factory
+from comfyd.db.migrate import upgrade
+from comfyd.jobs.history import History
+from comfyd.jobs.listing import JobListing
+from comfyd.jobs.queue import JobQueue
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("jobs_db") / "template.db"
+
+    async def migrate() -> None:
+        engine = create_engine(sqlite_url(path))
+        await upgrade(engine)
+        await engine.dispose()
+
+    asyncio.run(migrate())
+    return path
+
+
+@pytest.fixture
+def database_path(migrated_template: Path, tmp_path: Path) -> Path:
+    """A fresh, migrated database file for one test."""
+    path = tmp_path / "comfyd.db"
+    shutil.copyfile(migrated_template, path)
+    return path
+
+
+@pytest.fixture
+async def sessions(database_path: Path) -> AsyncIterator[async_sessionmaker]:
+    engine = create_engine(sqlite_url(database_path))
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def job_queue(sessions: async_sessionmaker) -> JobQueue:
+    queue = JobQueue(sessions)
+    await queue.start()
+    return queue
+
+
+@pytest.fixture
+def history(sessions: async_sessionmaker) -> History:
+    return History(sessions)
+
+
+@pytest.fixture
+def listing(sessions: async_sessionmaker) -> JobListing:
+    return JobListing(sessions)

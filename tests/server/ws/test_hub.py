@@ -1,0 +1,177 @@
+"""`WebSocketHub` in-process, with fake sockets: greeting first, routing, replay, replacing a socket.
+
+The real-server tests in `tests/server/test_ws.py` cover the same behaviour over the wire; these
+make the races deterministic (an event arriving while a socket is being set up, for instance).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from comfyd.engine.events import ExecutionStart, Progress
+from comfyd.jobs.bus.memory import MemoryEventBus
+from comfyd.jobs.events import Envelope, QueueStatus
+from comfyd.server.ws.hub import WebSocketHub
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class FakeSocket:
+    """Enough of Starlette's WebSocket for the hub; `leave()` makes the client disconnect."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+        self.incoming: asyncio.Queue = asyncio.Queue()
+
+    async def accept(self) -> None:
+        pass
+
+    async def receive_text(self) -> str:
+        text = await self.incoming.get()
+        if text is None:
+            raise WebSocketDisconnect(1000)
+        return text
+
+    async def send_text(self, text: str) -> None:
+        self.sent.append(json.loads(text))
+
+    async def send_bytes(self, data: bytes) -> None:
+        self.sent.append({"type": "binary"})
+
+    async def close(self, code: int = 1000) -> None:
+        self.leave()
+
+    def leave(self) -> None:
+        self.incoming.put_nowait(None)
+
+    def progress_values(self) -> list[float]:
+        return [m["data"]["value"] for m in self.sent if m["type"] == "progress"]
+
+
+async def nothing_queued() -> int:
+    return 0
+
+
+def progress(value: int, client_id: str | None = "c") -> Envelope:
+    return Envelope(Progress(value=value, max=100, prompt_id="p", node="1"), prompt_id="p", client_id=client_id)
+
+
+async def settle(condition, what: str) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Sockets:
+    """Connects fake sockets to a hub and disconnects them cleanly."""
+
+    def __init__(self, hub: WebSocketHub) -> None:
+        self.hub = hub
+        self.tasks: dict[FakeSocket, asyncio.Task] = {}
+
+    async def connect(self, client_id: str | None = "c") -> FakeSocket:
+        socket = FakeSocket()
+        self.tasks[socket] = asyncio.create_task(self.hub.serve(socket, client_id))
+        await settle(lambda: socket.sent, "the greeting")
+        return socket
+
+    async def disconnect(self, socket: FakeSocket) -> None:
+        socket.leave()
+        await self.tasks.pop(socket)
+
+
+@pytest.fixture
+async def hub():
+    hub = WebSocketHub(bus=MemoryEventBus(), server_flags={"supports_preview_metadata": True}, queue_remaining=nothing_queued)
+    hub.start()
+    yield hub
+    await hub.stop()
+
+
+@pytest.fixture
+async def sockets(hub):
+    sockets = Sockets(hub)
+    yield sockets
+    for socket in list(sockets.tasks):
+        await sockets.disconnect(socket)
+
+
+async def test_greeting_comes_first_even_when_an_event_arrives_while_the_queue_is_counted(hub, sockets):
+    async def remaining_while_an_event_arrives() -> int:
+        hub.dispatch(progress(1))
+        await asyncio.sleep(0)
+        return 7
+
+    hub.queue_remaining = remaining_while_an_event_arrives
+    socket = await sockets.connect("c")
+    await settle(lambda: len(socket.sent) >= 2, "the event")
+    await asyncio.sleep(0.01)
+    assert socket.sent[0] == {"type": "status", "data": {"status": {"exec_info": {"queue_remaining": 7}}, "sid": "c"}}
+    assert socket.progress_values() == [1]
+
+
+async def test_a_reconnecting_client_is_replayed_exactly_what_it_missed(hub, sockets):
+    first = await sockets.connect("c")
+    for value in (1, 2):
+        hub.dispatch(progress(value))
+    await settle(lambda: first.progress_values() == [1, 2], "live events")
+    await sockets.disconnect(first)
+    for value in (3, 4, 5):
+        hub.dispatch(progress(value))
+    second = await sockets.connect("c")
+    hub.dispatch(progress(6))
+    await settle(lambda: second.progress_values() == [3, 4, 5, 6], "the replay, then live events")
+    assert second.sent[0]["type"] == "status"
+
+
+async def test_delivered_messages_are_not_kept_for_replay(hub, sockets):
+    socket = await sockets.connect("c")
+    for value in range(100):
+        hub.dispatch(progress(value))
+    await settle(lambda: len(socket.progress_values()) == 100, "every event")
+    assert len(hub.logs["c"].entries) == 0
+    await sockets.disconnect(socket)
+    hub.dispatch(progress(100))
+    assert [number for number, _ in hub.logs["c"].entries] == [101]
+
+
+async def test_the_old_sockets_cleanup_leaves_the_new_socket_registered(hub, sockets):
+    old = await sockets.connect("c")
+    new = await sockets.connect("c")
+    await sockets.disconnect(old)
+    hub.dispatch(progress(1))
+    await settle(lambda: new.progress_values() == [1], "the event on the new socket")
+    assert old.progress_values() == [] and hub.connections["c"].websocket is new
+
+
+async def test_status_reaches_everyone_and_execution_messages_only_their_client(hub, sockets):
+    a, b = await sockets.connect("a"), await sockets.connect("b")
+    hub.dispatch(Envelope(QueueStatus(queue_remaining=3)))
+    hub.dispatch(Envelope(ExecutionStart(prompt_id="pa"), prompt_id="pa", client_id="a"))
+    hub.dispatch(Envelope(ExecutionStart(prompt_id="none"), prompt_id="none", client_id=None))
+    hub.dispatch(progress(9, client_id=None))
+    await settle(lambda: len(a.sent) == 4 and len(b.sent) == 3, "the messages")
+    assert [m["type"] for m in a.sent] == ["status", "status", "execution_start", "progress"]
+    assert [m["type"] for m in b.sent] == ["status", "status", "progress"]
+    assert a.sent[2]["data"]["prompt_id"] == "pa"
+
+
+async def test_feature_flags_are_answered_only_as_the_first_message(hub, sockets):
+    socket = await sockets.connect("c")
+    socket.incoming.put_nowait(json.dumps({"type": "feature_flags", "data": {"supports_preview_metadata": True}}))
+    socket.incoming.put_nowait(json.dumps({"type": "feature_flags", "data": {}}))
+    await settle(lambda: len(socket.sent) >= 2, "the reply")
+    await asyncio.sleep(0.01)
+    assert socket.sent[1:] == [{"type": "feature_flags", "data": {"supports_preview_metadata": True}}]
+    assert hub.connections["c"].wants("supports_preview_metadata")
