@@ -206,6 +206,15 @@ class FolderPaths:
         """
         return {"input": self.input_dir, "output": self.output_dir, "temp": self.temp_dir}.get(type_name)
 
+    def listing_stamp(self) -> tuple[int | None, ...]:
+        """The mtimes of the input folder and every model search path.
+
+        Node catalogues embed file lists (LoadImage's inputs, a loader's models); when this stamp
+        changes, a file was added to or removed from one of those folders' top levels.
+        """
+        paths = [self.input_dir] + [p for paths, _ in self.folder_names_and_paths.values() for p in paths]
+        return tuple(_mtime_ns(str(path)) for path in paths)
+
     def ensure_directories(self) -> None:
         """Create the input, output, temp and user directories if they are missing."""
         for directory in (self.input_dir, self.output_dir, self.temp_dir, self.user_dir):

@@ -100,6 +100,7 @@ class _Cached:
     registry: weakref.ref[NodeRegistry]
     revision: int
     generation: int
+    stamp: Any
     body: bytes
 
 
@@ -107,8 +108,11 @@ _cache: dict[int, _Cached] = {}
 _generation = 0
 
 
-def object_info_json(registry: NodeRegistry) -> bytes:
-    """The whole catalogue as JSON bytes, built once per registry revision.
+def object_info_json(registry: NodeRegistry, stamp: Any = None) -> bytes:
+    """The whole catalogue as JSON bytes, built once per registry revision (and `stamp`).
+
+    `stamp` is whatever identifies the file lists the catalogue embeds (the server passes
+    `FolderPaths.listing_stamp()`); a different stamp rebuilds.
 
     The revision and generation are read before building, so a registry that changes (or an
     `invalidate()` that lands) while the JSON is being built leaves a stale entry that the
@@ -116,13 +120,13 @@ def object_info_json(registry: NodeRegistry) -> bytes:
     """
     key, revision, generation = id(registry), registry.revision, _generation
     cached = _cache.get(key)
-    if cached is not None and _is_fresh(cached, registry):
+    if cached is not None and cached.stamp == stamp and _is_fresh(cached, registry):
         return cached.body
     body = _serialise(registry)
     # The weakref callback drops the entry when the registry goes, so a new registry that
     # reuses the id never finds it (the identity check in `_is_fresh` also guards against that).
     ref = weakref.ref(registry, lambda _ref, key=key: _cache.pop(key, None))
-    _cache[key] = _Cached(ref, revision, generation, body)
+    _cache[key] = _Cached(ref, revision, generation, stamp, body)
     return body
 
 

@@ -8,12 +8,13 @@ A job is only acknowledged once its row is committed, so nothing acknowledged is
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -43,23 +44,63 @@ class Submission:
     workflow_id: str | None = None
 
 
-class JobQueue:
-    """Pending and running jobs. One instance per event loop (it owns its session factory)."""
+class QueueCounts:
+    """Pending and running counts kept beside the table, so `queue_remaining` costs no query.
 
-    def __init__(self, sessions: async_sessionmaker) -> None:
+    Only valid while every writer of the table shares this object, i.e. one process (the
+    embedded mode: the server's queue and its worker's). Thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.pending = 0
+        self.running = 0
+
+    def add(self, *, pending: int = 0, running: int = 0) -> None:
+        with self._lock:
+            self.pending += pending
+            self.running += running
+
+    def reset(self, *, pending: int, running: int) -> None:
+        with self._lock:
+            self.pending, self.running = pending, running
+
+    @property
+    def remaining(self) -> int:
+        return self.pending + self.running
+
+
+class JobQueue:
+    """Pending and running jobs. One instance per event loop (it owns its session factory).
+
+    With `counts`, queue sizes are tracked in memory (see `QueueCounts`); without, they are
+    counted in the database, which is right when other processes write the table too.
+    """
+
+    def __init__(self, sessions: async_sessionmaker, counts: QueueCounts | None = None) -> None:
         self.sessions = sessions
+        self.counts = counts
         self._next_number = 0
         self._next_seq = 0
         self._batch: list[tuple[JobRecord, asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
 
     async def start(self) -> None:
-        """Continue numbering after what the database already holds."""
+        """Continue numbering after what the database already holds, and load the counts."""
         async with self.sessions() as session:
             top_number = await session.scalar(select(func.max(JobRecord.number)))
             top_seq = await session.scalar(select(func.max(JobRecord.seq)))
         self._next_number = int(max(top_number or 0, 0)) + (1 if top_number is not None else 0)
         self._next_seq = (top_seq or 0) + 1
+        if self.counts is not None:
+            self.counts.reset(pending=await self._count(JobStatus.PENDING), running=await self._count(JobStatus.RUNNING))
+
+    async def _count(self, *statuses: JobStatus) -> int:
+        async with self.sessions() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(JobRecord).where(JobRecord.status.in_([s.value for s in statuses]))
+            )
+        return int(count or 0)
 
     async def submit(self, item: Submission) -> JobRecord:
         """Queue `item` durably; raises `PromptIdConflict` if its id is taken."""
@@ -99,10 +140,11 @@ class JobQueue:
             batch, self._batch = self._batch, []
             try:
                 async with self.sessions.begin() as session:
-                    session.add_all([record for record, _ in batch])
+                    await session.execute(insert(JobRecord), [_row(record) for record, _ in batch])
             except IntegrityError:
                 await self._insert_one_by_one(batch)
                 continue
+            self._counted(pending=len(batch))
             for record, future in batch:
                 if not future.done():
                     future.set_result(record)
@@ -110,58 +152,67 @@ class JobQueue:
     async def _insert_one_by_one(self, batch: list[tuple[JobRecord, asyncio.Future]]) -> None:
         """A conflicting id spoiled the group commit; find it and commit the others."""
         for record, future in batch:
-            fresh = JobRecord(**{c.key: getattr(record, c.key) for c in JobRecord.__table__.columns})
             try:
                 async with self.sessions.begin() as session:
-                    session.add(fresh)
+                    await session.execute(insert(JobRecord), [_row(record)])
             except IntegrityError:
                 future.set_exception(PromptIdConflict(record.id))
             else:
-                future.set_result(fresh)
+                self._counted(pending=1)
+                future.set_result(record)
+
+    def _counted(self, *, pending: int = 0, running: int = 0) -> None:
+        if self.counts is not None:
+            self.counts.add(pending=pending, running=running)
 
     async def claim_next(self, worker_id: str, lease_seconds: float = 60.0) -> JobRecord | None:
-        """Move the first pending job (by number, then submission order) to running."""
-        while True:
-            async with self.sessions.begin() as session:
-                query = (
-                    select(JobRecord.id)
-                    .where(JobRecord.status == JobStatus.PENDING.value)
-                    .order_by(JobRecord.number, JobRecord.seq)
-                    .limit(1)
+        """Move the first pending job (by number, then submission order) to running.
+
+        One `UPDATE ... RETURNING` statement: atomic in SQLite; in PostgreSQL the subquery's
+        `FOR UPDATE SKIP LOCKED` lets concurrent workers claim different jobs.
+        """
+        async with self.sessions.begin() as session:
+            first = (
+                select(JobRecord.id)
+                .where(JobRecord.status == JobStatus.PENDING.value)
+                .order_by(JobRecord.number, JobRecord.seq)
+                .limit(1)
+            )
+            if session.bind.dialect.name == "postgresql":
+                first = first.with_for_update(skip_locked=True)
+            claimed = await session.scalars(
+                update(JobRecord)
+                .where(JobRecord.id == first.scalar_subquery(), JobRecord.status == JobStatus.PENDING.value)
+                .values(
+                    status=JobStatus.RUNNING.value,
+                    worker_id=worker_id,
+                    started_at=now_ms(),
+                    lease_expires_at=time.time() + lease_seconds,
                 )
-                if session.bind.dialect.name == "postgresql":
-                    query = query.with_for_update(skip_locked=True)
-                job_id = await session.scalar(query)
-                if job_id is None:
-                    return None
-                claimed = await session.execute(
-                    update(JobRecord)
-                    .where(JobRecord.id == job_id, JobRecord.status == JobStatus.PENDING.value)
-                    .values(
-                        status=JobStatus.RUNNING.value,
-                        worker_id=worker_id,
-                        started_at=now_ms(),
-                        lease_expires_at=time.time() + lease_seconds,
-                    )
-                )
-                if claimed.rowcount == 1:
-                    return await session.get(JobRecord, job_id)
+                .returning(JobRecord),
+                execution_options={"synchronize_session": False},
+            )
+            record = claimed.first()
+        if record is not None:
+            self._counted(pending=-1, running=1)
+        return record
 
     async def finish(self, job_id: str, status: JobStatus, **fields: Any) -> None:
-        """Record a running job's end; its secrets are wiped."""
+        """Record a job's end (one guarded UPDATE); its secrets are wiped."""
+        sources = [s.value for s in JobStatus if s.can_move_to(status)]
         async with self.sessions.begin() as session:
-            record = await session.get(JobRecord, job_id)
-            if record is None:
-                raise JobNotFound(job_id)
-            current = JobStatus(record.status)
-            if not current.can_move_to(status):
-                raise IllegalTransition(job_id, current.value, status.value)
-            record.status = status.value
-            record.finished_at = now_ms()
-            record.secrets = None
-            record.lease_expires_at = None
-            for name, value in fields.items():
-                setattr(record, name, value)
+            result = await session.execute(
+                update(JobRecord)
+                .where(JobRecord.id == job_id, JobRecord.status.in_(sources))
+                .values({"finished_at": now_ms(), **fields, "status": status.value, "secrets": None, "lease_expires_at": None}),
+                execution_options={"synchronize_session": False},
+            )
+            if result.rowcount != 1:
+                current = await session.scalar(select(JobRecord.status).where(JobRecord.id == job_id))
+                if current is None:
+                    raise JobNotFound(job_id)
+                raise IllegalTransition(job_id, current, status.value)
+        self._counted(running=-1)
 
     async def recover_lost(self, reason: str, worker_id: str | None = None) -> list[str]:
         """Mark jobs left running by a dead runner as lost (all of them, or one worker's)."""
@@ -180,7 +231,8 @@ class JobQueue:
                     ["execution_start", {"prompt_id": record.id, "timestamp": record.started_at or stamp}],
                     ["execution_error", _lost_message(record, reason, stamp)],
                 ]
-            return [record.id for record in records]
+        self._counted(running=-len(records))
+        return [record.id for record in records]
 
     async def get(self, job_id: str) -> JobRecord | None:
         async with self.sessions() as session:
@@ -205,13 +257,9 @@ class JobQueue:
 
     async def remaining(self) -> int:
         """Pending plus running jobs, ComfyUI's `queue_remaining`."""
-        async with self.sessions() as session:
-            count = await session.scalar(
-                select(func.count())
-                .select_from(JobRecord)
-                .where(JobRecord.status.in_([JobStatus.PENDING.value, JobStatus.RUNNING.value]))
-            )
-        return int(count or 0)
+        if self.counts is not None:
+            return self.counts.remaining
+        return await self._count(JobStatus.PENDING, JobStatus.RUNNING)
 
     async def delete_pending(self, job_ids: Iterable[str] | None, user_id: str | None = None) -> list[str]:
         """Remove pending jobs (all of them when `job_ids` is None); returns the ids removed."""
@@ -222,7 +270,13 @@ class JobQueue:
             query = query.where(JobRecord.user_id == user_id)
         async with self.sessions.begin() as session:
             result = await session.execute(query.returning(JobRecord.id))
-            return list(result.scalars().all())
+            removed = list(result.scalars().all())
+        self._counted(pending=-len(removed))
+        return removed
+
+
+def _row(record: JobRecord) -> dict[str, Any]:
+    return {column.key: getattr(record, column.key) for column in JobRecord.__table__.columns}
 
 
 def _lost_message(record: JobRecord, reason: str, stamp: int) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from comfyd.engine.executor import PromptExecutor, RunResult
 from comfyd.engine.registry import NodeRegistry
 from comfyd.jobs.bus import EventBus
 from comfyd.jobs.events import Envelope, ExecutionDone, QueueStatus
-from comfyd.jobs.queue import JobQueue
+from comfyd.jobs.queue import JobQueue, QueueCounts
 from comfyd.jobs.states import JobStatus
 
 logger = logging.getLogger(__name__)
@@ -40,8 +40,10 @@ class Worker:
         bus: EventBus,
         cache_factory: Callable[[], OutputCache],
         worker_id: str | None = None,
+        counts: QueueCounts | None = None,
     ) -> None:
         self.registry = registry
+        self.counts = counts
         self.database_url = database_url
         self.bus = bus
         self.executor = PromptExecutor(registry, cache=cache_factory())
@@ -94,7 +96,7 @@ class Worker:
 
     async def _main(self) -> None:
         engine = create_engine(self.database_url)
-        queue = JobQueue(session_factory(engine))
+        queue = JobQueue(session_factory(engine), self.counts)
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._ready.set()

@@ -21,7 +21,7 @@ from comfyd.jobs.bus.memory import MemoryEventBus
 from comfyd.jobs.history import History
 from comfyd.jobs.listing import JobListing
 from comfyd.jobs.prompts import PromptService
-from comfyd.jobs.queue import JobQueue
+from comfyd.jobs.queue import JobQueue, QueueCounts
 from comfyd.jobs.worker import Worker
 from comfyd.server import errors, middleware
 from comfyd.server.catalog import ModelCatalog
@@ -97,7 +97,9 @@ async def build_services(config: ServerConfig) -> Services:
     engine = create_engine(config.effective_database_url)
     await upgrade(engine)
     sessions = session_factory(engine)
-    job_queue = JobQueue(sessions)
+    # Counts live in memory when this process's worker is the only other writer (embedded mode).
+    counts = QueueCounts() if config.run_worker else None
+    job_queue = JobQueue(sessions, counts)
     await job_queue.start()
     bus = MemoryEventBus()
     worker = None
@@ -110,6 +112,7 @@ async def build_services(config: ServerConfig) -> Services:
             database_url=config.effective_database_url,
             bus=bus,
             cache_factory=cache_factory(config),
+            counts=counts,
         )
     services = Services(
         config=config,

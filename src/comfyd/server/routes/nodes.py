@@ -5,20 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from comfyd.engine.nodeinfo import node_info, object_info_json
-from comfyd.server.deps import Registry
+from comfyd.server.deps import Folders, Registry
 
 router = APIRouter()
 
 
 @router.get("/object_info")
-async def all_nodes(registry: Registry) -> Response:
-    return Response(object_info_json(registry), media_type="application/json")
+async def all_nodes(registry: Registry, folders: Folders) -> Response:
+    return Response(object_info_json(registry, folders.listing_stamp()), media_type="application/json")
 
 
 @router.get("/nodes")
-async def nodes(registry: Registry) -> Response:
+async def nodes(registry: Registry, folders: Folders) -> Response:
     """The seed's `GET /nodes`: every node definition, as `/object_info`."""
-    return Response(object_info_json(registry), media_type="application/json")
+    return Response(object_info_json(registry, folders.listing_stamp()), media_type="application/json")
 
 
 @router.get("/object_info/{node_class}")
