@@ -56,6 +56,11 @@ def test_prompts_survive_a_killed_server_and_the_running_one_is_reported_lost(st
             assert history[prompt_id]["outputs"]["3"]["images"][0]["filename"].startswith(f"after_{i}_")
         assert [j["status"] for j in http.get("/jobs?status=completed&sort_order=asc").json()["jobs"]] == ["completed"] * 5
 
+        # Its client, reconnecting with the same id, is told (a `notification`, as the frontend shows).
+        with listen(restarted, client_id) as events:
+            note = events.until(lambda m: m["type"] == "notification")[-1]
+        assert note["data"]["id"] == f"lost:{lost}" and lost in note["data"]["value"]
+
         # The lost prompt's graph can simply be queued again.
         again = queue_prompt(http, entry["prompt"][2])
         assert again != lost

@@ -103,6 +103,7 @@ async def build_services(config: ServerConfig) -> Services:
     await job_queue.start()
     bus = MemoryEventBus()
     worker = None
+    lost: list[str] = []
     if config.run_worker:
         lost = await job_queue.recover_lost(LOST_REASON)
         if lost:
@@ -143,9 +144,20 @@ async def build_services(config: ServerConfig) -> Services:
     )
     services.hub.start()
     log_buffer.stream_to(services.hub)
+    await _tell_owners_of_lost_prompts(services, lost)
     if worker is not None:
         worker.start()
     return services
+
+
+async def _tell_owners_of_lost_prompts(services: Services, lost: list[str]) -> None:
+    """Queue a `notification` for each lost prompt's client; it arrives when the client reconnects."""
+    for prompt_id in lost:
+        record = await services.queue.get(prompt_id)
+        if record is not None and record.client_id:
+            services.hub.notify(
+                f"Prompt {prompt_id} was lost: {LOST_REASON}", client_id=record.client_id, id=f"lost:{prompt_id}"
+            )
 
 
 async def shutdown(services: Services) -> None:

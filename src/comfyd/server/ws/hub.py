@@ -258,6 +258,17 @@ class WebSocketHub:
                 plain = plain or progress_text_frame(event.node_id, event.text)
                 self._queue(connection, plain)
 
+    def notify(self, value: str, *, client_id: str | None = None, id: str | None = None) -> None:
+        """A `notification` toast for one client (kept for replay until it connects) or for everyone."""
+        data: dict[str, Any] = {"value": value}
+        if id is not None:
+            data["id"] = id
+        payload = text_message("notification", data)
+        if client_id is None:
+            self.broadcast(payload)
+        else:
+            self.send_to_client(client_id, payload)
+
     def send_logs(self, entries: list[dict[str, Any]], size: dict[str, int] | None) -> None:
         """Forward log lines to the sockets that subscribed through `/internal/logs/subscribe`."""
         if not self.log_subscribers:
