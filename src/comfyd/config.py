@@ -41,6 +41,8 @@ class ServerConfig(BaseModel):
     verbose: str = "INFO"
     run_worker: bool = True
     preview_size: int = 512
+    # Where the Comfy Registry (api.comfy.org's surface) is mounted; None serves none.
+    registry_prefix: str | None = "/registry"
 
     @property
     def max_upload_size(self) -> int:
@@ -50,6 +52,11 @@ class ServerConfig(BaseModel):
     @property
     def user_root(self) -> Path:
         return (self.user_directory or self.base_directory / "user").resolve()
+
+    @property
+    def registry_archive_root(self) -> Path:
+        """Where published pack archives are kept: `<base>/registry/archives`."""
+        return (self.base_directory / "registry" / "archives").resolve()
 
     @property
     def effective_database_url(self) -> str:

@@ -6,6 +6,8 @@ import logging
 
 import typer
 
+from comfyd.cli.admin import admin
+from comfyd.cli.registry import registry
 from comfyd.cli.run import run
 from comfyd.cli.serve_args import config_from_args
 
@@ -42,6 +44,8 @@ def serve(ctx: typer.Context) -> None:
 
 
 app.command(name="run")(run)
+app.add_typer(admin, name="admin")
+app.add_typer(registry, name="registry")
 
 if __name__ == "__main__":
     app()

@@ -40,6 +40,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", nargs="?", const="DEBUG", default="INFO")
     p.add_argument("--no-worker", action="store_true", help="serve the API only; workers run elsewhere")
     p.add_argument("--preview-size", type=int, default=512)
+    p.add_argument("--registry-prefix", default="/registry", help="where to mount the node-pack registry; '' for none")
     return p
 
 
@@ -73,7 +74,14 @@ def config_from_args(argv: list[str]) -> ServerConfig:
         "verbose": args.verbose.upper(),
         "run_worker": not args.no_worker,
         "preview_size": args.preview_size,
+        "registry_prefix": _prefix(args.registry_prefix),
     }
     if args.base_directory is not None:
         values["base_directory"] = args.base_directory
     return ServerConfig(**values)
+
+
+def _prefix(value: str) -> str | None:
+    """A mount prefix as Starlette wants it (`/registry`), or None for an empty one."""
+    value = value.strip().strip("/")
+    return f"/{value}" if value else None

@@ -23,6 +23,7 @@ from comfyd.jobs.listing import JobListing
 from comfyd.jobs.prompts import PromptService
 from comfyd.jobs.queue import JobQueue, QueueCounts
 from comfyd.jobs.worker import Worker
+from comfyd.platform.registry.app import RegistryMount, mounted_registry
 from comfyd.server import errors, middleware
 from comfyd.server.catalog import ModelCatalog
 from comfyd.server.frontend import Frontend
@@ -74,6 +75,10 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.include_router(templates.router)
     app.include_router(frontend.router)
     middleware.install(app, config)
+    if config.registry_prefix:
+        # Filled in by the lifespan, once the database it needs is ready.
+        app.state.registry_mount = RegistryMount()
+        app.mount(config.registry_prefix, app.state.registry_mount, name="registry")
     # Last: the web root matches every path, so it must come after every route.
     app.mount("/", FrontendFiles(), name="frontend")
     return app
@@ -84,9 +89,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     services = await build_services(app.state.config)
     app.state.services = services
     try:
-        yield
+        async with _registry(app, services):
+            yield
     finally:
         await shutdown(services)
+
+
+def _registry(app: FastAPI, services: Services) -> contextlib.AbstractAsyncContextManager:
+    """The registry sub-application on the server's database, while the server runs."""
+    mount = getattr(app.state, "registry_mount", None)
+    if mount is None:
+        return contextlib.nullcontext()
+    config = services.config
+    return mounted_registry(mount, sessions=services.sessions, archive_root=config.registry_archive_root)
 
 
 async def build_services(config: ServerConfig) -> Services:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+import comfyd.db.accounts  # noqa: F401  (registers the accounts tables on Base.metadata)
+import comfyd.db.registry  # noqa: F401  (registers the registry tables on Base.metadata)
 from comfyd.db import models  # noqa: F401  (registers the tables on Base.metadata)
 from comfyd.db.base import Base
 

@@ -1,0 +1,1 @@
+"""The node-pack registry (api.comfy.org's `/nodes`, `/publishers` and `/versions` surface)."""
