@@ -1,13 +1,11 @@
 """Fixtures for the jobs layer: its services on a real, migrated SQLite file per test.
 
-Migrating takes a while, so one template database is migrated per session and each test gets a
-copy of it. The services run on anyio's asyncio backend (`pytestmark = pytest.mark.anyio`).
+The migrated database file per test comes from `tests/conftest.py`. The services run on
+anyio's asyncio backend (`pytestmark = pytest.mark.anyio`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 

@@ -1,13 +1,11 @@
 """Fixtures for accounts: an `AccountService` on a real, migrated SQLite file per test.
 
-One template database is migrated per session and each test gets a copy of it. The tests run on
+The migrated database file per test comes from `tests/conftest.py`. The tests run on
 anyio's asyncio backend (`pytestmark = pytest.mark.anyio`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,38 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from comfyd.db.accounts import UserRecord
 from comfyd.db.base import create_engine, session_factory
-from comfyd.db.migrate import upgrade
 from comfyd.platform.accounts.service import AccountService
 
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("accounts_db") / "template.db"
-
-    async def migrate() -> None:
-        engine = create_engine(sqlite_url(path))
-        await upgrade(engine)
-        await engine.dispose()
-
-    asyncio.run(migrate())
-    return path
-
-
-@pytest.fixture
-def database_path(migrated_template: Path, tmp_path: Path) -> Path:
-    """A fresh, migrated database file for one test."""
-    path = tmp_path / "comfyd.db"
-    shutil.copyfile(migrated_template, path)
-    return path
 
 
 @pytest.fixture
