@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from comfyd.db.base import create_engine, session_factory
-from comfyd.db.migrate import upgrade
 from comfyd.jobs.history import History
 from comfyd.jobs.listing import JobListing
 from comfyd.jobs.queue import JobQueue
@@ -21,32 +20,6 @@ from comfyd.jobs.queue import JobQueue
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("jobs_db") / "template.db"
-
-    async def migrate() -> None:
-        engine = create_engine(sqlite_url(path))
-        await upgrade(engine)
-        await engine.dispose()
-
-    asyncio.run(migrate())
-    return path
-
-
-@pytest.fixture
-def database_path(migrated_template: Path, tmp_path: Path) -> Path:
-    """A fresh, migrated database file for one test."""
-    path = tmp_path / "comfyd.db"
-    shutil.copyfile(migrated_template, path)
-    return path
 
 
 @pytest.fixture
