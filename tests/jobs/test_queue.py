@@ -136,6 +136,43 @@ async def test_finish_records_the_outcome_and_wipes_the_secrets(job_queue):
     assert done.secrets is None and done.lease_expires_at is None
 
 
+async def test_finish_can_claim_the_workers_next_job_in_the_same_step(job_queue, database_path):
+    job = await running_job(job_queue, prompt_id="first", worker_id="w")
+    await job_queue.submit(submission(prompt_id="later", number=9))
+    await job_queue.submit(submission(prompt_id="sooner", number=1))
+    following = await job_queue.finish(job.id, JobStatus.COMPLETED, claim_next_for="w")
+    assert following.id == "sooner" and following.status == "running" and following.worker_id == "w"
+    assert rows(database_path) == [("first", "completed"), ("later", "pending"), ("sooner", "running")]
+    assert await job_queue.finish("sooner", JobStatus.COMPLETED) is None
+
+
+async def test_release_gives_a_claimed_job_back_to_the_queue(job_queue):
+    job = await running_job(job_queue, prompt_id="job")
+    await job_queue.release(job.id)
+    again = await job_queue.claim_next("other")
+    assert again.id == "job" and again.worker_id == "other"
+
+
+async def test_a_waiting_claim_takes_a_job_queued_meanwhile(job_queue):
+    wake = asyncio.Event()
+    waiting = asyncio.create_task(job_queue.claim_next("w", wait=30, wake=wake))
+    await asyncio.sleep(0.05)
+    record = await job_queue.submit(submission(prompt_id="new"))
+    claimed = await asyncio.wait_for(waiting, 5)
+    assert claimed.id == record.id and claimed.status == "running"
+    assert await job_queue.remaining() == 1
+
+
+async def test_a_waiting_claim_ends_with_none_when_woken(job_queue):
+    wake = asyncio.Event()
+    waiting = asyncio.create_task(job_queue.claim_next("w", wait=30, wake=wake))
+    await asyncio.sleep(0.05)
+    wake.set()
+    assert await asyncio.wait_for(waiting, 5) is None
+    record = await job_queue.submit(submission())
+    assert (await job_queue.get(record.id)).status == "pending"
+
+
 async def test_finish_refuses_a_move_the_lifecycle_does_not_allow(job_queue):
     done = await finished_job(job_queue)
     with pytest.raises(IllegalTransition, match="from completed to failed"):

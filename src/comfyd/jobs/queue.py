@@ -1,26 +1,35 @@
 """`JobQueue`: queued prompts as rows, claimed by workers in priority order.
 
-Submissions are committed in groups: concurrent `submit` calls that arrive while a commit is in
-flight share the next transaction, so bulk queueing costs one fsync per group, not per prompt.
-A job is only acknowledged once its row is committed, so nothing acknowledged is lost on kill -9.
+Writes are Core statements run by the database's `Writer` (`jobs/writer.py`). On SQLite that is
+one connection thread per file, which commits the work that arrives while it is busy in one
+transaction, so bulk queueing costs one commit per group, not per prompt; a worker waiting on an
+empty queue claims a prompt in the transaction that stores it. A job is only acknowledged once
+its row is committed, so nothing acknowledged is lost on kill -9.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from comfyd.db.models import JobRecord
 from comfyd.jobs.errors import IllegalTransition, JobNotFound, PromptIdConflict
 from comfyd.jobs.states import JobStatus
+from comfyd.jobs.writer import Work, Writer, writer_for
+
+JOBS = JobRecord.__table__
+PENDING, RUNNING, LOST = JobStatus.PENDING.value, JobStatus.RUNNING.value, JobStatus.LOST.value
+LEASE_SECONDS = 60.0
 
 
 def now_ms() -> int:
@@ -82,8 +91,12 @@ class JobQueue:
         self.counts = counts
         self._next_number = 0
         self._next_seq = 0
-        self._batch: list[tuple[JobRecord, asyncio.Future]] = []
-        self._flusher: asyncio.Task | None = None
+        self._unsent: list[tuple[dict[str, Any], asyncio.Future]] = []
+        self._sending: set[asyncio.Task] = set()
+
+    @property
+    def writer(self) -> Writer:
+        return writer_for(self.sessions.kw["bind"])
 
     async def start(self) -> None:
         """Continue numbering after what the database already holds, and load the counts."""
@@ -103,136 +116,122 @@ class JobQueue:
         return int(count or 0)
 
     async def submit(self, item: Submission) -> JobRecord:
-        """Queue `item` durably; raises `PromptIdConflict` if its id is taken."""
-        record = self._record(item)
-        future = asyncio.get_running_loop().create_future()
-        self._batch.append((record, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        return await future
+        """Queue `item` durably; raises `PromptIdConflict` if its id is taken.
 
-    def _record(self, item: Submission) -> JobRecord:
+        Submissions made in one turn of the event loop travel to the writer together and are
+        stored with one multi-row INSERT: under load, far fewer thread wake-ups per prompt.
+        """
+        row = self._row(item)
+        future = asyncio.get_running_loop().create_future()
+        if not self._unsent:
+            asyncio.get_running_loop().call_soon(self._send_unsent)
+        self._unsent.append((row, future))
+        await future
+        self._counted(pending=1)
+        return JobRecord(**row)
+
+    def _send_unsent(self) -> None:
+        batch, self._unsent = self._unsent, []
+        task = asyncio.ensure_future(self._store(batch))
+        self._sending.add(task)  # a running task needs a reference, or it may be collected
+        task.add_done_callback(self._sending.discard)
+
+    async def _store(self, batch: list[tuple[dict[str, Any], asyncio.Future]]) -> None:
+        try:
+            conflicts = await self.writer.run(partial(_insert_all, [row for row, _ in batch]))
+        except Exception as exc:
+            conflicts, failure = set(), exc
+        else:
+            failure = None
+        for index, (row, future) in enumerate(batch):
+            if future.done():  # its caller stopped waiting; the row is stored all the same
+                continue
+            if failure is not None:
+                future.set_exception(failure)
+            elif index in conflicts:
+                future.set_exception(PromptIdConflict(row["id"]))
+            else:
+                future.set_result(None)
+
+    def _row(self, item: Submission) -> dict[str, Any]:
         number = item.number
         if number is None:
             number = float(-self._next_number if item.front else self._next_number)
             self._next_number += 1
         self._next_seq += 1
-        return JobRecord(
-            id=item.prompt_id,
-            number=float(number),
-            seq=self._next_seq,
-            status=JobStatus.PENDING.value,
-            user_id=item.user_id,
-            client_id=item.client_id,
-            prompt=item.prompt,
-            extra_data=item.extra_data,
-            secrets=item.secrets or None,
-            outputs_to_execute=list(item.outputs_to_execute),
-            node_errors=item.node_errors or {},
-            workflow_id=item.workflow_id,
-            created_at=item.extra_data.get("create_time") or now_ms(),
-        )
-
-    async def _flush(self) -> None:
-        # Yield once so that submissions made in the same tick join this transaction.
-        await asyncio.sleep(0)
-        while self._batch:
-            batch, self._batch = self._batch, []
-            try:
-                async with self.sessions.begin() as session:
-                    await session.execute(insert(JobRecord), [_row(record) for record, _ in batch])
-            except IntegrityError:
-                await self._insert_one_by_one(batch)
-                continue
-            self._counted(pending=len(batch))
-            for record, future in batch:
-                if not future.done():
-                    future.set_result(record)
-
-    async def _insert_one_by_one(self, batch: list[tuple[JobRecord, asyncio.Future]]) -> None:
-        """A conflicting id spoiled the group commit; find it and commit the others."""
-        for record, future in batch:
-            try:
-                async with self.sessions.begin() as session:
-                    await session.execute(insert(JobRecord), [_row(record)])
-            except IntegrityError:
-                future.set_exception(PromptIdConflict(record.id))
-            else:
-                self._counted(pending=1)
-                future.set_result(record)
+        return {
+            "id": item.prompt_id,
+            "number": float(number),
+            "seq": self._next_seq,
+            "status": PENDING,
+            "user_id": item.user_id,
+            "client_id": item.client_id,
+            "prompt": item.prompt,
+            "extra_data": item.extra_data,
+            "secrets": item.secrets or None,
+            "outputs_to_execute": list(item.outputs_to_execute),
+            "node_errors": item.node_errors or {},
+            "workflow_id": item.workflow_id,
+            "created_at": item.extra_data.get("create_time") or now_ms(),
+        }
 
     def _counted(self, *, pending: int = 0, running: int = 0) -> None:
         if self.counts is not None:
             self.counts.add(pending=pending, running=running)
 
-    async def claim_next(self, worker_id: str, lease_seconds: float = 60.0) -> JobRecord | None:
+    async def claim_next(
+        self,
+        worker_id: str,
+        lease_seconds: float = LEASE_SECONDS,
+        *,
+        wait: float = 0.0,
+        wake: asyncio.Event | None = None,
+    ) -> JobRecord | None:
         """Move the first pending job (by number, then submission order) to running.
 
         One `UPDATE ... RETURNING` statement: atomic in SQLite; in PostgreSQL the subquery's
-        `FOR UPDATE SKIP LOCKED` lets concurrent workers claim different jobs.
+        `FOR UPDATE SKIP LOCKED` lets concurrent workers claim different jobs. With `wait`, an
+        empty queue is waited on for up to that many seconds, or until `wake` is set; on SQLite
+        a job queued by this process meanwhile is claimed in the transaction that stores it.
         """
-        async with self.sessions.begin() as session:
-            first = (
-                select(JobRecord.id)
-                .where(JobRecord.status == JobStatus.PENDING.value)
-                .order_by(JobRecord.number, JobRecord.seq)
-                .limit(1)
-            )
-            if session.bind.dialect.name == "postgresql":
-                first = first.with_for_update(skip_locked=True)
-            claimed = await session.scalars(
-                update(JobRecord)
-                .where(JobRecord.id == first.scalar_subquery(), JobRecord.status == JobStatus.PENDING.value)
-                .values(
-                    status=JobStatus.RUNNING.value,
-                    worker_id=worker_id,
-                    started_at=now_ms(),
-                    lease_expires_at=time.time() + lease_seconds,
-                )
-                .returning(JobRecord),
-                execution_options={"synchronize_session": False},
-            )
-            record = claimed.first()
-        if record is not None:
-            self._counted(pending=-1, running=1)
-        return record
+        claim = partial(_claim, worker_id, lease_seconds)
+        if wait > 0:
+            row = await self.writer.run_until_found(claim, wake=wake or asyncio.Event(), timeout=wait)
+        else:
+            row = await self.writer.run(claim)
+        return self._claimed(row)
 
-    async def finish(self, job_id: str, status: JobStatus, **fields: Any) -> None:
-        """Record a job's end (one guarded UPDATE); its secrets are wiped."""
-        sources = [s.value for s in JobStatus if s.can_move_to(status)]
-        async with self.sessions.begin() as session:
-            result = await session.execute(
-                update(JobRecord)
-                .where(JobRecord.id == job_id, JobRecord.status.in_(sources))
-                .values({"finished_at": now_ms(), **fields, "status": status.value, "secrets": None, "lease_expires_at": None}),
-                execution_options={"synchronize_session": False},
-            )
-            if result.rowcount != 1:
-                current = await session.scalar(select(JobRecord.status).where(JobRecord.id == job_id))
-                if current is None:
-                    raise JobNotFound(job_id)
-                raise IllegalTransition(job_id, current, status.value)
+    def _claimed(self, row: dict[str, Any] | None) -> JobRecord | None:
+        if row is None:
+            return None
+        self._counted(pending=-1, running=1)
+        return JobRecord(**row)
+
+    async def finish(
+        self, job_id: str, status: JobStatus, *, claim_next_for: str | None = None, **fields: Any
+    ) -> JobRecord | None:
+        """Record a job's end (one guarded UPDATE); its secrets are wiped.
+
+        With `claim_next_for`, the next job is claimed for that worker in the same transaction
+        and returned (None when nothing is pending): a worker's whole step between two jobs.
+        """
+        values = {"finished_at": now_ms(), **fields, "status": status.value, "secrets": None, "lease_expires_at": None}
+        claim = None if claim_next_for is None else partial(_claim, claim_next_for, LEASE_SECONDS)
+        row = await self.writer.run(partial(_finish, job_id, status, values, claim))
         self._counted(running=-1)
+        return self._claimed(row)
+
+    async def release(self, job_id: str) -> None:
+        """Give a claimed job that never started back to the queue (a worker stopping)."""
+        released = await self.writer.run(partial(_release, job_id))
+        if released:
+            self._counted(pending=1, running=-1)
 
     async def recover_lost(self, reason: str, worker_id: str | None = None) -> list[str]:
         """Mark jobs left running by a dead runner as lost (all of them, or one worker's)."""
-        async with self.sessions.begin() as session:
-            query = select(JobRecord).where(JobRecord.status == JobStatus.RUNNING.value)
-            if worker_id is not None:
-                query = query.where(JobRecord.worker_id == worker_id)
-            records = (await session.scalars(query)).all()
-            stamp = now_ms()
-            for record in records:
-                record.status = JobStatus.LOST.value
-                record.finished_at = stamp
-                record.secrets = None
-                record.error = {"reason": reason, "prompt_id": record.id}
-                record.messages = [
-                    ["execution_start", {"prompt_id": record.id, "timestamp": record.started_at or stamp}],
-                    ["execution_error", _lost_message(record, reason, stamp)],
-                ]
-        self._counted(running=-len(records))
-        return [record.id for record in records]
+        lost = await self.writer.run(partial(_mark_lost, reason, worker_id, now_ms()))
+        self._counted(running=-len(lost))
+        return lost
 
     async def get(self, job_id: str) -> JobRecord | None:
         async with self.sessions() as session:
@@ -263,25 +262,147 @@ class JobQueue:
 
     async def delete_pending(self, job_ids: Iterable[str] | None, user_id: str | None = None) -> list[str]:
         """Remove pending jobs (all of them when `job_ids` is None); returns the ids removed."""
-        query = delete(JobRecord).where(JobRecord.status == JobStatus.PENDING.value)
-        if job_ids is not None:
-            query = query.where(JobRecord.id.in_(list(job_ids)))
-        if user_id is not None:
-            query = query.where(JobRecord.user_id == user_id)
-        async with self.sessions.begin() as session:
-            result = await session.execute(query.returning(JobRecord.id))
-            removed = list(result.scalars().all())
+        ids = None if job_ids is None else list(job_ids)
+        removed = await self.writer.run(partial(_delete_pending, ids, user_id))
         self._counted(pending=-len(removed))
         return removed
 
 
-def _row(record: JobRecord) -> dict[str, Any]:
-    return {column.key: getattr(record, column.key) for column in JobRecord.__table__.columns}
+# -- the writes, run by the writer in a transaction (they may run twice: see `Writer.run`) -------
 
 
-def _lost_message(record: JobRecord, reason: str, stamp: int) -> dict[str, Any]:
+def _claim_statement(*, skip_locked: bool):
+    first = select(JOBS.c.id).where(JOBS.c.status == PENDING).order_by(JOBS.c.number, JOBS.c.seq).limit(1)
+    if skip_locked:
+        first = first.with_for_update(skip_locked=True)
+    return (
+        update(JOBS)
+        .where(JOBS.c.id == first.scalar_subquery(), JOBS.c.status == PENDING)
+        .values(
+            status=RUNNING,
+            worker_id=bindparam("claimer"),
+            started_at=bindparam("now"),
+            lease_expires_at=bindparam("lease_until"),
+        )
+        .returning(*JOBS.c)
+    )
+
+
+# Built once: a statement object keeps its cache key, so a claim goes straight to compiled SQL.
+# PostgreSQL's claim skips rows another worker has locked; SQLite has one writer at a time.
+CLAIM = _claim_statement(skip_locked=False)
+CLAIM_SKIP_LOCKED = _claim_statement(skip_locked=True)
+INSERT = insert(JOBS)
+
+
+def _insert_all(rows: list[dict[str, Any]], connection: Connection) -> set[int]:
+    """Insert `rows`; returns the indexes of those whose id was taken (the others are stored)."""
+    try:
+        with connection.begin_nested():
+            connection.execute(INSERT, rows)
+        return set()
+    except IntegrityError:
+        pass
+    conflicts = set()
+    for index, row in enumerate(rows):
+        try:
+            with connection.begin_nested():
+                connection.execute(INSERT, row)
+        except IntegrityError:
+            conflicts.add(index)
+    return conflicts
+
+
+def _claim(worker_id: str, lease_seconds: float, connection: Connection) -> dict[str, Any] | None:
+    # The clock is read here, when the claim runs: a waiting claim may run long after it was made.
+    claim = {"claimer": worker_id, "now": now_ms(), "lease_until": time.time() + lease_seconds}
+    statement = CLAIM_SKIP_LOCKED if connection.dialect.name == "postgresql" else CLAIM
+    row = connection.execute(statement, claim).first()
+    return None if row is None else row._asdict()
+
+
+def _finish(
+    job_id: str,
+    status: JobStatus,
+    values: dict[str, Any],
+    claim_next: Work[dict[str, Any] | None] | None,
+    connection: Connection,
+) -> dict[str, Any] | None:
+    finished = connection.execute(_finish_statement(status, tuple(values)), {"job_id": job_id, **_prefixed(values)})
+    if finished.rowcount == 1:
+        return None if claim_next is None else claim_next(connection)
+    current = connection.scalar(select(JOBS.c.status).where(JOBS.c.id == job_id))
+    if current is None:
+        raise JobNotFound(job_id)
+    raise IllegalTransition(job_id, current, status.value)
+
+
+@functools.cache
+def _finish_statement(status: JobStatus, columns: tuple[str, ...]):
+    """`UPDATE jobs SET <columns> WHERE id = :job_id AND <it may move to status>`, built once.
+
+    Finishing is on every job's path; building the statement (and its cache key) each time
+    would cost more than running it.
+    """
+    sources = [JOBS.c.status == s.value for s in JobStatus if s.can_move_to(status)]
+    return (
+        update(JOBS)
+        .where(JOBS.c.id == bindparam("job_id"), or_(*sources))
+        .values({column: bindparam(f"new_{column}") for column in columns})
+    )
+
+
+def _prefixed(values: dict[str, Any]) -> dict[str, Any]:
+    # An UPDATE's SET parameters cannot take the names of the table's columns.
+    return {f"new_{column}": value for column, value in values.items()}
+
+
+def _release(job_id: str, connection: Connection) -> bool:
+    released = connection.execute(
+        update(JOBS)
+        .where(JOBS.c.id == job_id, JOBS.c.status == RUNNING)
+        .values(status=PENDING, worker_id=None, started_at=None, lease_expires_at=None)
+    )
+    return released.rowcount == 1
+
+
+def _mark_lost(reason: str, worker_id: str | None, stamp: int, connection: Connection) -> list[str]:
+    query = select(JOBS.c.id, JOBS.c.started_at).where(JOBS.c.status == RUNNING).order_by(JOBS.c.seq)
+    if worker_id is not None:
+        query = query.where(JOBS.c.worker_id == worker_id)
+    lost = []
+    for job_id, started_at in connection.execute(query).all():
+        marked = connection.execute(
+            update(JOBS)
+            .where(JOBS.c.id == job_id, JOBS.c.status == RUNNING)
+            .values(
+                status=LOST,
+                finished_at=stamp,
+                secrets=None,
+                error={"reason": reason, "prompt_id": job_id},
+                messages=[
+                    ["execution_start", {"prompt_id": job_id, "timestamp": started_at or stamp}],
+                    ["execution_error", _lost_message(job_id, reason, stamp)],
+                ],
+            )
+        )
+        if marked.rowcount == 1:
+            lost.append(job_id)
+    return lost
+
+
+def _delete_pending(job_ids: list[str] | None, user_id: str | None, connection: Connection) -> list[str]:
+    query = delete(JOBS).where(JOBS.c.status == PENDING)
+    if job_ids is not None:
+        query = query.where(JOBS.c.id.in_(job_ids))
+    if user_id is not None:
+        query = query.where(JOBS.c.user_id == user_id)
+    return list(connection.scalars(query.returning(JOBS.c.id)))
+
+
+def _lost_message(job_id: str, reason: str, stamp: int) -> dict[str, Any]:
     return {
-        "prompt_id": record.id,
+        "prompt_id": job_id,
         "node_id": None,
         "node_type": None,
         "executed": [],

@@ -3,6 +3,8 @@
 The worker thread owns an event loop, a database engine bound to that loop and a
 `PromptExecutor` (so caches survive between prompts). Engine events go out on the bus as they
 happen; a job's history is committed before its final `executing {node: null}` is published.
+One transaction ends a job and claims the next; with nothing queued, the worker's claim waits in
+the writer, which claims a prompt queued by this process in the very transaction that stores it.
 """
 
 from __future__ import annotations
@@ -100,27 +102,23 @@ class Worker:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._ready.set()
+        job: JobRecord | None = None
         try:
             while not self._stopping:
                 self._apply_free()
-                job = await queue.claim_next(self.worker_id)
                 if job is None:
-                    await self._idle()
+                    self._wake.clear()
+                    job = await queue.claim_next(self.worker_id, wait=IDLE_POLL_SECONDS, wake=self._wake)
                     continue
                 self._current = job
                 try:
-                    await self._run(queue, job)
+                    job = await self._run(queue, job)
                 finally:
                     self._current = None
+            if job is not None:  # claimed as the last one ended, just before the stop
+                await queue.release(job.id)
         finally:
             await engine.dispose()
-
-    async def _idle(self) -> None:
-        try:
-            await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
-        except TimeoutError:
-            pass
-        self._wake.clear()
 
     def _apply_free(self) -> None:
         if self._free_memory:
@@ -130,7 +128,8 @@ class Worker:
     def _publish(self, event: EngineEvent, job: JobRecord) -> None:
         self.bus.publish(Envelope(event, prompt_id=job.id, client_id=job.client_id))
 
-    async def _run(self, queue: JobQueue, job: JobRecord) -> None:
+    async def _run(self, queue: JobQueue, job: JobRecord) -> JobRecord | None:
+        """Run `job` and store its end; returns the next job, claimed in the same transaction."""
         self._publish(QueueStatus(queue_remaining=await queue.remaining()), job)
         extra_data = {**job.extra_data, **(job.secrets or {})}
         try:
@@ -145,9 +144,11 @@ class Worker:
             logger.exception("Engine failure while running %s", job.id)
             result = RunResult(status_str="error", completed=False)
             result.messages.append(("execution_error", {"prompt_id": job.id, "exception_message": str(exc)}))
-        await queue.finish(job.id, _final_status(result), **_history_fields(result))
+        claimer = None if self._stopping else self.worker_id
+        next_job = await queue.finish(job.id, _final_status(result), claim_next_for=claimer, **_history_fields(result))
         self._publish(ExecutionDone(prompt_id=job.id), job)
         self._publish(QueueStatus(queue_remaining=await queue.remaining()), job)
+        return next_job
 
 
 def _final_status(result: RunResult) -> JobStatus:
