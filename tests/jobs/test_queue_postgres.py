@@ -12,26 +12,17 @@ from collections.abc import AsyncIterator
 
 import pytest
 from job_factories import running_job, submission
-from sqlalchemy import BigInteger, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from comfyd.db.base import session_factory
 from comfyd.db.migrate import upgrade
-from comfyd.db.models import JobRecord
 from comfyd.jobs.errors import IllegalTransition, PromptIdConflict
 from comfyd.jobs.queue import JobQueue
 from comfyd.jobs.states import JobStatus
 
-STAMPS = ("created_at", "started_at", "finished_at")
-# TODO: the jobs table keeps millisecond stamps in INTEGER columns: 8 bytes on SQLite, 4 on
-# PostgreSQL, where every insert overflows. Once the model and its migration use BigInteger,
-# this mark switches itself off (and a strict xfail that passes would fail the run anyway).
-STAMPS_OVERFLOW = not all(isinstance(JobRecord.__table__.c[name].type, BigInteger) for name in STAMPS)
-
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.xfail(STAMPS_OVERFLOW, reason="jobs stamps are 4-byte INTEGER on PostgreSQL", raises=DBAPIError),
 ]
 
 SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

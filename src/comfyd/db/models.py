@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, Index, Integer, String
+from sqlalchemy import BigInteger, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from comfyd.db.base import Base
@@ -28,9 +28,9 @@ class JobRecord(Base):
     outputs_to_execute: Mapped[list[str]]
     node_errors: Mapped[dict[str, Any]]
     workflow_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    created_at: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    finished_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    started_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    finished_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     worker_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     lease_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     outputs: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
