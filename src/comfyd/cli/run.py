@@ -108,7 +108,13 @@ class RunProgress:
         self._bar.update(self._steps, description=description, completed=0, total=None, visible=False)
 
     def finish(self) -> None:
-        """The prompt succeeded: every node it needed is done."""
+        """The prompt succeeded: every node it needed is done.
+
+        The bar is started here too, so the final count is shown even when the run ended before
+        its `execution_start` was read.
+        """
+        if not self._bar.live.is_started:
+            self._bar.start()
         self._bar.update(self._nodes, completed=len(self.class_types))
         self._bar.update(self._steps, visible=False)
 
