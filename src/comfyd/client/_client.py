@@ -201,7 +201,7 @@ class ComfyClient(BaseClient):
                 if on_event is not None:
                     on_event(event)
                 step = tracker.observe(event)
-                if step is Step.DONE or (step is Step.CHECK_QUEUE and not tracker.is_queued(self.get_queue())):
+                if step is Step.DONE or (step is Step.CHECK_QUEUE and tracker.is_gone(self.get_queue(), self.get_history(tracker.prompt_id))):
                     break
         return tracker.finish(self.get_history(tracker.prompt_id))
 
@@ -348,7 +348,7 @@ class AsyncComfyClient(BaseClient):
                 if on_event is not None and inspect.isawaitable(result := on_event(event)):
                     await result
                 step = tracker.observe(event)
-                if step is Step.DONE or (step is Step.CHECK_QUEUE and not tracker.is_queued(await self.get_queue())):
+                if step is Step.DONE or (step is Step.CHECK_QUEUE and tracker.is_gone(await self.get_queue(), await self.get_history(tracker.prompt_id))):
                     break
         return tracker.finish(await self.get_history(tracker.prompt_id))
 

@@ -82,6 +82,14 @@ class RunTracker:
             return Step.CONTINUE
         return Step.CHECK_QUEUE if remaining == 0 or (last is not None and remaining < last) else Step.CONTINUE
 
+    def is_gone(self, queue: Queue, history: dict[str, HistoryEntry]) -> bool:
+        """Left the queue without a history entry: deleted or cancelled before it ran.
+
+        A prompt already in history is not gone: its events (up to `executing {node: null}`)
+        may still be on their way behind the `status` that made us look.
+        """
+        return not self.is_queued(queue) and self.prompt_id not in history
+
     def is_queued(self, queue: Queue) -> bool:
         return any(item.prompt_id == self.prompt_id for item in (*queue.queue_running, *queue.queue_pending))
 
