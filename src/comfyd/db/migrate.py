@@ -17,8 +17,12 @@ def alembic_config() -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Apply every migration up to `revision` on `engine`."""
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+    """Apply every migration up to `revision` on `engine`.
+
+    "heads", not "head": features add their tables in independent migrations (each follows the
+    one it needs), so the history may have more than one head.
+    """
 
     def run(connection) -> None:
         config = alembic_config()

@@ -23,6 +23,8 @@ from comfyd.jobs.listing import JobListing
 from comfyd.jobs.prompts import PromptService
 from comfyd.jobs.queue import JobQueue, QueueCounts
 from comfyd.jobs.worker import Worker
+from comfyd.platform.accounts.identity import install_error_handlers as install_accounts_errors
+from comfyd.platform.accounts.service import AccountService
 from comfyd.platform.registry.app import RegistryMount, mounted_registry
 from comfyd.server import errors, middleware
 from comfyd.server.catalog import ModelCatalog
@@ -59,17 +61,25 @@ LOST_REASON = "The server stopped while this prompt was running; queue it again 
 # Routers registered as ComfyUI registers its routes: each path at /x and at /api/x.
 COMFY_ROUTERS = [prompt.router, queue.router, history.router, jobs.router, execution.router, nodes.router, ws.router, files.router, users.router, system.router, models.router, extensions.router]
 
+# The platform's routes (api.comfy.org's `/customers`, `/releases`; Comfy Cloud's `/api/workspaces`,
+# `/api/billing`, ...), mounted once at their own paths: the frontend reaches them through
+# `comfy_api_base_url` / `comfy_cloud_base_url`, which `/api/features` points at this server.
+PLATFORM_ROUTERS: list = []
+
 
 def create_app(config: ServerConfig) -> FastAPI:
     app = FastAPI(title="comfyd", lifespan=_lifespan, docs_url=None, redoc_url=None)
     app.state.config = config
     errors.install(app)
+    install_accounts_errors(app)
     for router in COMFY_ROUTERS:
         app.include_router(router)
         app.include_router(router, prefix="/api", include_in_schema=False)
     app.include_router(files.internal_router, prefix="/internal")
     app.add_middleware(BodySizeLimit, max_size=config.max_upload_size)
     app.include_router(internal.router, prefix="/internal")
+    for router in PLATFORM_ROUTERS:
+        app.include_router(router)
     # Mounted once: pack files, templates and the page itself have no /api twin in ComfyUI.
     app.include_router(extensions.files)
     app.include_router(templates.router)
@@ -88,6 +98,7 @@ def create_app(config: ServerConfig) -> FastAPI:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     services = await build_services(app.state.config)
     app.state.services = services
+    app.state.accounts = services.accounts  # read by the platform's identity dependencies
     try:
         async with _registry(app, services):
             yield
@@ -101,7 +112,9 @@ def _registry(app: FastAPI, services: Services) -> contextlib.AbstractAsyncConte
     if mount is None:
         return contextlib.nullcontext()
     config = services.config
-    return mounted_registry(mount, sessions=services.sessions, archive_root=config.registry_archive_root)
+    return mounted_registry(
+        mount, sessions=services.sessions, accounts=services.accounts, archive_root=config.registry_archive_root
+    )
 
 
 async def build_services(config: ServerConfig) -> Services:
@@ -150,6 +163,7 @@ async def build_services(config: ServerConfig) -> Services:
         packs=PackFiles(folders=layout, registry=registry),
         frontend=Frontend.locate(config.front_end_root),
         logs=log_buffer,
+        accounts=AccountService(sessions),
     )
     services.hub = WebSocketHub(
         bus=bus,
@@ -179,6 +193,8 @@ async def shutdown(services: Services) -> None:
     if services.worker is not None:
         services.worker.stop()
     await services.hub.stop()
+    if services.accounts is not None:
+        await services.accounts.drain()
     await services.engine.dispose()
     if services.logs is not None:
         services.logs.uninstall()

@@ -23,6 +23,7 @@ from comfyd.jobs.prompts import PromptService
 from comfyd.jobs.queue import JobQueue
 from comfyd.jobs.worker import Worker
 from comfyd.nodes import register_builtins
+from comfyd.platform.accounts.service import AccountService
 from comfyd.server.catalog import ModelCatalog
 from comfyd.server.frontend import Frontend
 from comfyd.server.logbuffer import LogBuffer
@@ -54,6 +55,7 @@ class Services:
     packs: PackFiles | None = None
     frontend: Frontend | None = None
     logs: LogBuffer | None = None
+    accounts: AccountService | None = None
 
     def feature_flags(self) -> dict[str, Any]:
         """The server's feature flags: `/features` and the `/ws` `feature_flags` reply."""

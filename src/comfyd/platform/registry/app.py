@@ -112,6 +112,7 @@ async def mounted_registry(
     mount: RegistryMount,
     *,
     sessions: async_sessionmaker[AsyncSession],
+    accounts: AccountService,
     archive_root: Path,
     base_url: str | None = None,
 ) -> AsyncIterator[FastAPI]:
@@ -119,7 +120,7 @@ async def mounted_registry(
     block runs, and stop its background work afterwards."""
     app = create_registry_app(
         sessions=sessions,
-        accounts=AccountService(sessions),
+        accounts=accounts,
         storage=LocalArchiveStorage(archive_root),
         base_url=base_url,
     )
