@@ -1,4 +1,8 @@
-"""Dependency aliases: how routes reach the services built in the app factory."""
+"""Dependency aliases: how routes reach the services built in the app factory.
+
+Every dependency is `async def`: FastAPI runs a plain `def` dependency in its thread pool, and
+a thread hop per lookup costs more than the lookup itself.
+"""
 
 from __future__ import annotations
 
@@ -29,83 +33,87 @@ def services(request: Request) -> Services:
     return request.app.state.services
 
 
-def _config(request: Request) -> ServerConfig:
+async def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+async def _config(request: Request) -> ServerConfig:
     return services(request).config
 
 
-def _queue(request: Request) -> JobQueue:
+async def _queue(request: Request) -> JobQueue:
     return services(request).queue
 
 
-def _history(request: Request) -> History:
+async def _history(request: Request) -> History:
     return services(request).history
 
 
-def _listing(request: Request) -> JobListing:
+async def _listing(request: Request) -> JobListing:
     return services(request).listing
 
 
-def _prompts(request: Request) -> PromptService:
+async def _prompts(request: Request) -> PromptService:
     return services(request).prompts
 
 
-def _registry(request: Request) -> NodeRegistry:
+async def _registry(request: Request) -> NodeRegistry:
     return services(request).registry
 
 
-def _folders(request: Request) -> FolderPaths:
+async def _folders(request: Request) -> FolderPaths:
     return services(request).folders
 
 
-def _viewer(request: Request) -> FileViewer:
+async def _viewer(request: Request) -> FileViewer:
     return services(request).viewer
 
 
-def _uploads(request: Request) -> Uploads:
+async def _uploads(request: Request) -> Uploads:
     return services(request).uploads
 
 
-def _user_directory(request: Request) -> UserDirectory:
+async def _user_directory(request: Request) -> UserDirectory:
     return services(request).users.directory
 
 
-def _user_settings(request: Request) -> UserSettings:
+async def _user_settings(request: Request) -> UserSettings:
     return services(request).users.settings
 
 
-def _user_data(request: Request) -> UserData:
+async def _user_data(request: Request) -> UserData:
     return services(request).users.data
 
 
-def _catalog(request: Request) -> ModelCatalog:
+async def _catalog(request: Request) -> ModelCatalog:
     return services(request).catalog
 
 
-def _packs(request: Request) -> PackFiles:
+async def _packs(request: Request) -> PackFiles:
     return services(request).packs
 
 
-def _frontend(request: Request) -> Frontend:
+async def _frontend(request: Request) -> Frontend:
     return services(request).frontend
 
 
-def _logs(request: Request) -> LogBuffer:
+async def _logs(request: Request) -> LogBuffer:
     return services(request).logs
 
 
-def request_user(request: Request) -> str:
+async def request_user(request: Request) -> str:
     """The user a request acts for: `Comfy-User` with `--multi-user`, else "default" (as ComfyUI)."""
     if not services(request).config.multi_user:
         return "default"
     return request.headers.get("comfy-user") or "default"
 
 
-def owner_filter(request: Request) -> str | None:
+async def owner_filter(request: Request) -> str | None:
     """Whose jobs a request may see: its own with `--multi-user`, everyone's otherwise."""
     return request_user(request) if services(request).config.multi_user else None
 
 
-ServicesDep = Annotated[Services, Depends(services)]
+ServicesDep = Annotated[Services, Depends(_services)]
 Config = Annotated[ServerConfig, Depends(_config)]
 Queue = Annotated[JobQueue, Depends(_queue)]
 HistoryDep = Annotated[History, Depends(_history)]
