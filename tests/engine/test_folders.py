@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Iterator
@@ -481,3 +482,54 @@ def test_compat_module_filters_files_by_extension_and_content_type():
 def test_compat_module_unknown_attribute_raises_attribute_error():
     with pytest.raises(AttributeError):
         _ = compat.no_such_thing
+
+
+# -- file scopes ------------------------------------------------------------------------------------
+
+
+def test_a_scope_moves_input_output_and_temp_into_its_own_subfolder(tmp_path):
+    paths = FolderPaths(tmp_path)
+    with paths.scope("w1"):
+        assert paths.get_input_directory() == tmp_path / "input" / "w1"
+        assert paths.get_output_directory() == tmp_path / "output" / "w1"
+        assert paths.get_directory_by_type("temp") == tmp_path / "temp" / "w1"
+        assert (tmp_path / "output" / "w1").is_dir()
+        assert paths.get_user_directory() == tmp_path / "user"  # user data is scoped elsewhere
+    assert paths.get_output_directory() == tmp_path / "output"
+
+
+def test_scopes_of_concurrent_tasks_do_not_mix(tmp_path):
+    paths = FolderPaths(tmp_path)
+    seen: dict[str, list[Path]] = {}
+
+    async def job(name: str) -> None:
+        with paths.scope(name):
+            for _ in range(3):
+                seen.setdefault(name, []).append(paths.get_output_directory())
+                await asyncio.sleep(0)
+
+    async def both() -> None:
+        await asyncio.gather(job("a"), job("b"))
+
+    asyncio.run(both())
+    assert set(seen["a"]) == {tmp_path / "output" / "a"}
+    assert set(seen["b"]) == {tmp_path / "output" / "b"}
+
+
+def test_saved_image_names_are_counted_per_scope(tmp_path):
+    paths = FolderPaths(tmp_path)
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output" / "ComfyUI_00007_.png").write_bytes(b"shared")
+    with paths.scope("w1"):
+        folder, _, counter, _, _ = paths.get_save_image_path("ComfyUI", paths.get_output_directory())
+    assert folder == tmp_path / "output" / "w1"
+    assert counter == 1
+
+
+@pytest.mark.parametrize("name", ["", "..", "a/b", "../w", ".hidden", "x" * 200, "a b"])
+def test_a_scope_name_that_is_not_a_plain_folder_name_is_refused(tmp_path, name):
+    paths = FolderPaths(tmp_path)
+    with pytest.raises(ValueError), paths.scope(name):
+        pass
+    assert not (tmp_path / "output").exists()
+    assert paths.current_scope is None

@@ -6,12 +6,16 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from job_factories import submission
 
+from comfyd.engine import folders
 from comfyd.engine.caches import ClassicCache
+from comfyd.engine.compat import folder_paths
 from comfyd.engine.context import check_interrupt
+from comfyd.engine.folders import FolderPaths
 from comfyd.engine.registry import NodeRegistry
 from comfyd.jobs.bus.memory import MemoryEventBus
 from comfyd.jobs.events import Envelope, ExecutionDone
@@ -71,6 +75,26 @@ class Spin:
         return {}
 
 
+class WhereAmI:
+    """Writes a file where a node would save one, and reports the directory."""
+
+    RUNS = 0
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"value": ("INT", {"default": 0})}}
+
+    RETURN_TYPES = ()
+    FUNCTION = "run"
+    OUTPUT_NODE = True
+
+    def run(self, value):
+        WhereAmI.RUNS += 1
+        output = Path(folder_paths.get_output_directory())
+        (output / f"from-{value}.txt").write_text("x")
+        return {"ui": {"dir": [str(output)]}}
+
+
 def node(class_type: str, value: int = 0) -> dict:
     return {"1": {"class_type": class_type, "inputs": {"value": value}}}
 
@@ -107,10 +131,9 @@ async def recorder(database_path) -> AsyncIterator[Recorder]:
     yield Recorder(database_path)
 
 
-@pytest.fixture
-async def worker(database_path, recorder) -> AsyncIterator[Worker]:
+def make_worker(database_path, recorder, *, scoped: bool = False) -> tuple[Worker, object]:
     registry = NodeRegistry()
-    registry.register({"Emit": Emit, "Boom": Boom, "Spin": Spin})
+    registry.register({"Emit": Emit, "Boom": Boom, "Spin": Spin, "WhereAmI": WhereAmI})
     bus = MemoryEventBus()
     unsubscribe = bus.subscribe(recorder)
     worker = Worker(
@@ -118,10 +141,27 @@ async def worker(database_path, recorder) -> AsyncIterator[Worker]:
         database_url=f"sqlite+aiosqlite:///{database_path}",
         bus=bus,
         cache_factory=ClassicCache,
+        scoped=scoped,
     )
+    return worker, unsubscribe
+
+
+@pytest.fixture
+async def worker(database_path, recorder) -> AsyncIterator[Worker]:
+    worker, unsubscribe = make_worker(database_path, recorder)
     yield worker
     worker.stop()
     unsubscribe()
+
+
+@pytest.fixture
+async def scoped_worker(database_path, recorder, tmp_path) -> AsyncIterator[Worker]:
+    previous = folders.activate(FolderPaths(tmp_path / "base"))
+    worker, unsubscribe = make_worker(database_path, recorder, scoped=True)
+    yield worker
+    worker.stop()
+    unsubscribe()
+    folders.activate(previous)
 
 
 async def test_worker_commits_history_before_it_announces_the_end(job_queue, worker, recorder):
@@ -197,3 +237,37 @@ async def test_secrets_reach_the_nodes_but_are_gone_once_the_job_ends(job_queue,
     assert SEEN_TOKENS == ["tok"]
     done = await job_queue.get(record.id)
     assert done.secrets is None and "tok" not in repr(done.extra_data) + repr(done.messages)
+
+
+async def test_a_scoped_worker_runs_each_job_in_its_owners_folders_and_tags_its_events(
+    job_queue, scoped_worker, recorder, tmp_path
+):
+    output = tmp_path / "base" / "output"
+    first = await job_queue.submit(submission(prompt=node("WhereAmI", 1), outputs_to_execute=["1"], user_id="w1"))
+    second = await job_queue.submit(submission(prompt=node("WhereAmI", 1), outputs_to_execute=["1"], user_id="w2"))
+    runs_before = WhereAmI.RUNS
+    scoped_worker.start()
+    await recorder.wait(first.id)
+    await recorder.wait(second.id)
+    assert (await job_queue.get(first.id)).outputs == {"1": {"dir": [str(output / "w1")]}}
+    # The same prompt in another scope runs again (no cached result crosses scopes) and writes there.
+    assert (await job_queue.get(second.id)).outputs == {"1": {"dir": [str(output / "w2")]}}
+    assert WhereAmI.RUNS - runs_before == 2
+    assert (output / "w1" / "from-1.txt").is_file() and (output / "w2" / "from-1.txt").is_file()
+    assert not (output / "from-1.txt").exists()
+    assert {e.scope for e in recorder.envelopes if e.prompt_id == first.id} == {"w1"}
+    assert {e.scope for e in recorder.envelopes if e.prompt_id == second.id} == {"w2"}
+
+
+async def test_an_unscoped_worker_shares_folders_and_tags_no_scope(job_queue, worker, recorder, tmp_path):
+    layout = FolderPaths(tmp_path / "base")
+    layout.ensure_directories()
+    previous = folders.activate(layout)
+    try:
+        record = await job_queue.submit(submission(prompt=node("WhereAmI", 2), outputs_to_execute=["1"], user_id="w1"))
+        worker.start()
+        await recorder.wait(record.id)
+    finally:
+        folders.activate(previous)
+    assert (await job_queue.get(record.id)).outputs == {"1": {"dir": [str(tmp_path / "base" / "output")]}}
+    assert {e.scope for e in recorder.envelopes if e.prompt_id == record.id} == {None}

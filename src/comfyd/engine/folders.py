@@ -7,12 +7,15 @@ module read the layout made current with `activate`; nothing here reads command-
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import mimetypes
 import os
+import re
 import threading
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +54,10 @@ _LATER_MODEL_FOLDERS: tuple[tuple[str, tuple[str, ...], set[str] | None], ...] =
     ("model_patches", ("model_patches",), None),
     ("audio_encoders", ("audio_encoders",), None),
 )
+
+# The file scope of the current request or job (see `FolderPaths.scope`); None is the shared layout.
+_file_scope: contextvars.ContextVar[str | None] = contextvars.ContextVar("comfyd_file_scope", default=None)
+_SCOPE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 
 # Extensions that `mimetypes` does not know everywhere but ComfyUI classifies anyway.
 _EXTRA_CONTENT_TYPES = {"webp": "image", "fbx": "model"}
@@ -167,9 +174,9 @@ class FolderPaths:
     ) -> None:
         self.base_dir = Path(base_dir).absolute()
         self.models_dir = self.base_dir / "models"
-        self.input_dir = _absolute(input_dir, self.base_dir / "input")
-        self.output_dir = _absolute(output_dir, self.base_dir / "output")
-        self.temp_dir = _absolute(temp_dir, self.base_dir / "temp")
+        self.shared_input_dir = _absolute(input_dir, self.base_dir / "input")
+        self.shared_output_dir = _absolute(output_dir, self.base_dir / "output")
+        self.shared_temp_dir = _absolute(temp_dir, self.base_dir / "temp")
         self.user_dir = _absolute(user_dir, self.base_dir / "user")
         self.supported_pt_extensions: set[str] = set(SUPPORTED_PT_EXTENSIONS)
         self.folder_names_and_paths: dict[str, tuple[list[str], set[str]]] = self._default_folders()
@@ -186,6 +193,63 @@ class FolderPaths:
         return [str(self.models_dir / d) for d in dirs], extensions
 
     # -- the four fixed directories ------------------------------------------------------------
+    #
+    # Inputs, outputs and temp files may be scoped: inside `with folders.scope("w1"):` (a request
+    # or a job of workspace w1 when the server requires sign-in) they are `<input>/w1`,
+    # `<output>/w1` and `<temp>/w1`, so every reader and writer, nodes included, sees only that
+    # workspace's files. A context variable carries the scope, so it follows the request's or the
+    # job's task and threads started with its context, and never leaks into another's.
+
+    @contextlib.contextmanager
+    def scope(self, name: str | None) -> Iterator[None]:
+        """Scope the input, output and temp directories to `name` for the block (None: shared)."""
+        if name is not None:
+            self._make_scope(name)
+        token = _file_scope.set(name)
+        try:
+            yield
+        finally:
+            _file_scope.reset(token)
+
+    def enter_scope(self, name: str | None) -> None:
+        """Scope the directories for the rest of the current context (a request's task)."""
+        if name is not None:
+            self._make_scope(name)
+        _file_scope.set(name)
+
+    def _make_scope(self, name: str) -> None:
+        if not _SCOPE_NAME.match(name):
+            raise ValueError(f"{name!r} cannot name a file scope")
+        for root in (self.shared_input_dir, self.shared_output_dir, self.shared_temp_dir):
+            (root / name).mkdir(parents=True, exist_ok=True)
+
+    @property
+    def current_scope(self) -> str | None:
+        return _file_scope.get()
+
+    @property
+    def input_dir(self) -> Path:
+        return _scoped(self.shared_input_dir)
+
+    @input_dir.setter
+    def input_dir(self, path: Path) -> None:  # folder_paths.set_input_directory
+        self.shared_input_dir = Path(path)
+
+    @property
+    def output_dir(self) -> Path:
+        return _scoped(self.shared_output_dir)
+
+    @output_dir.setter
+    def output_dir(self, path: Path) -> None:  # folder_paths.set_output_directory
+        self.shared_output_dir = Path(path)
+
+    @property
+    def temp_dir(self) -> Path:
+        return _scoped(self.shared_temp_dir)
+
+    @temp_dir.setter
+    def temp_dir(self, path: Path) -> None:  # folder_paths.set_temp_directory
+        self.shared_temp_dir = Path(path)
 
     def get_input_directory(self) -> Path:
         return self.input_dir
@@ -217,7 +281,7 @@ class FolderPaths:
 
     def ensure_directories(self) -> None:
         """Create the input, output, temp and user directories if they are missing."""
-        for directory in (self.input_dir, self.output_dir, self.temp_dir, self.user_dir):
+        for directory in (self.shared_input_dir, self.shared_output_dir, self.shared_temp_dir, self.user_dir):
             directory.mkdir(parents=True, exist_ok=True)
 
     # -- model folders --------------------------------------------------------------------------
@@ -453,3 +517,8 @@ def current() -> FolderPaths:
         if _current is None:
             _current = FolderPaths(Path.cwd())
         return _current
+
+
+def _scoped(root: Path) -> Path:
+    name = _file_scope.get()
+    return root if name is None else root / name

@@ -34,8 +34,11 @@ class ExecutionDone(EngineEvent):
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """An event on the bus with what routing needs: the prompt it belongs to and its client."""
+    """An event on the bus with what routing needs: the prompt it belongs to, its client, and
+    the scope (workspace) that owns it when the server requires sign-in — only sockets of that
+    scope may receive it."""
 
     event: EngineEvent
     prompt_id: str | None = None
     client_id: str | None = None
+    scope: str | None = None

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from comfyd.db.base import create_engine, session_factory
 from comfyd.db.models import JobRecord
+from comfyd.engine import folders
 from comfyd.engine.caches import OutputCache
 from comfyd.engine.events import EngineEvent
 from comfyd.engine.executor import PromptExecutor, RunResult
@@ -43,7 +44,11 @@ class Worker:
         cache_factory: Callable[[], OutputCache],
         worker_id: str | None = None,
         counts: QueueCounts | None = None,
+        scoped: bool = False,
     ) -> None:
+        """`scoped`: jobs belong to scopes (workspaces, when sign-in is required); each runs with
+        its owner's input, output and temp directories, its events are tagged with that scope, and
+        cached results never pass from one scope to another."""
         self.registry = registry
         self.counts = counts
         self.database_url = database_url
@@ -57,6 +62,8 @@ class Worker:
         self._stopping = False
         self._free_memory = False
         self._current: JobRecord | None = None
+        self.scoped = scoped
+        self._cache_scope: str | None = None
 
     @property
     def current_prompt_id(self) -> str | None:
@@ -66,6 +73,12 @@ class Worker:
     def current_client_id(self) -> str | None:
         job = self._current
         return None if job is None else job.client_id
+
+    @property
+    def current_owner(self) -> str | None:
+        """The owner (`user_id`) of the job running now, or None when idle."""
+        job = self._current
+        return None if job is None else job.user_id
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._thread_main, name="comfyd-worker", daemon=True)
@@ -126,20 +139,32 @@ class Worker:
             self.executor.reset()
 
     def _publish(self, event: EngineEvent, job: JobRecord) -> None:
-        self.bus.publish(Envelope(event, prompt_id=job.id, client_id=job.client_id))
+        scope = job.user_id if self.scoped else None
+        self.bus.publish(Envelope(event, prompt_id=job.id, client_id=job.client_id, scope=scope))
+
+    def _enter_scope(self, job: JobRecord) -> str | None:
+        """The job's file scope; a change of scope empties the output cache first, so one
+        workspace's cached results (and the files they name) are never served to another."""
+        if not self.scoped:
+            return None
+        if job.user_id != self._cache_scope:
+            self.executor.reset()
+            self._cache_scope = job.user_id
+        return job.user_id
 
     async def _run(self, queue: JobQueue, job: JobRecord) -> JobRecord | None:
         """Run `job` and store its end; returns the next job, claimed in the same transaction."""
         self._publish(QueueStatus(queue_remaining=await queue.remaining()), job)
         extra_data = {**job.extra_data, **(job.secrets or {})}
         try:
-            result = await self.executor.execute(
-                job.prompt,
-                prompt_id=job.id,
-                execute_outputs=job.outputs_to_execute,
-                extra_data=extra_data,
-                on_event=lambda event: self._publish(event, job),
-            )
+            with folders.current().scope(self._enter_scope(job)):
+                result = await self.executor.execute(
+                    job.prompt,
+                    prompt_id=job.id,
+                    execute_outputs=job.outputs_to_execute,
+                    extra_data=extra_data,
+                    on_event=lambda event: self._publish(event, job),
+                )
         except Exception as exc:  # a bug in the engine itself; the job must still end
             logger.exception("Engine failure while running %s", job.id)
             result = RunResult(status_str="error", completed=False)
