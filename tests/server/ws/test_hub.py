@@ -80,9 +80,9 @@ class Sockets:
         self.hub = hub
         self.tasks: dict[FakeSocket, asyncio.Task] = {}
 
-    async def connect(self, client_id: str | None = "c") -> FakeSocket:
+    async def connect(self, client_id: str | None = "c", *, scope: str | None = None) -> FakeSocket:
         socket = FakeSocket()
-        self.tasks[socket] = asyncio.create_task(self.hub.serve(socket, client_id))
+        self.tasks[socket] = asyncio.create_task(self.hub.serve(socket, client_id, scope=scope))
         await settle(lambda: socket.sent, "the greeting")
         return socket
 
@@ -175,3 +175,44 @@ async def test_feature_flags_are_answered_only_as_the_first_message(hub, sockets
     await asyncio.sleep(0.01)
     assert socket.sent[1:] == [{"type": "feature_flags", "data": {"supports_preview_metadata": True}}]
     assert hub.connections["c"].wants("supports_preview_metadata")
+
+
+# -- scopes (the server requires sign-in) ------------------------------------------------------------
+
+
+def scoped(value: int, client_id: str | None, scope: str) -> Envelope:
+    event = Progress(value=value, max=100, prompt_id="p", node="1")
+    return Envelope(event, prompt_id="p", client_id=client_id, scope=scope)
+
+
+async def test_a_scoped_event_without_a_client_reaches_only_sockets_of_its_scope(hub, sockets):
+    mine = await sockets.connect("a", scope="w1")
+    theirs = await sockets.connect("b", scope="w2")
+    hub.dispatch(scoped(1, None, "w1"))
+    hub.dispatch(Envelope(QueueStatus(queue_remaining=3)))  # unscoped: everyone
+    await settle(lambda: mine.progress_values() == [1] and len(theirs.sent) >= 2, "the events")
+    await asyncio.sleep(0.01)
+    assert theirs.progress_values() == []
+    assert [m["type"] for m in theirs.sent] == ["status", "status"]
+
+
+async def test_a_client_id_of_another_scope_is_not_honoured(hub, sockets):
+    owner = await sockets.connect("shared", scope="w1")
+    await sockets.disconnect(owner)
+    hub.dispatch(scoped(1, "shared", "w1"))  # kept for the owner's replay
+    intruder = await sockets.connect("shared", scope="w2")
+    assert intruder.sent[0]["data"]["sid"] != "shared"
+    hub.dispatch(scoped(2, "shared", "w1"))
+    returning = await sockets.connect("shared", scope="w1")
+    await settle(lambda: returning.progress_values() == [1, 2], "the owner's replay")
+    await asyncio.sleep(0.01)
+    assert intruder.progress_values() == []
+
+
+async def test_an_event_for_a_client_of_another_scope_is_dropped(hub, sockets):
+    socket = await sockets.connect("c", scope="w2")
+    hub.dispatch(scoped(1, "c", "w1"))
+    hub.dispatch(scoped(2, "c", "w2"))
+    await settle(lambda: socket.progress_values() == [2], "its own event")
+    await asyncio.sleep(0.01)
+    assert socket.progress_values() == [2]

@@ -8,6 +8,10 @@ Each message is serialised once and queued to its sockets; every socket has its 
 queue and sender task, so a slow client never delays the others. A client that falls too far
 behind is disconnected and, like any client that reconnects with its clientId, is replayed what
 it missed, in order.
+
+When the server requires sign-in, every socket and every prompt's events carry a scope (the
+workspace): a scoped event reaches only sockets of its scope, and a client id is bound to the
+scope that first used it, so nobody can listen in by reusing another workspace's client id.
 """
 
 from __future__ import annotations
@@ -53,6 +57,11 @@ class Connection:
     feature_flags: dict[str, Any] = field(default_factory=dict)
     delivered: int = 0
     sender: asyncio.Task | None = None
+    scope: str | None = None
+
+    def sees(self, scope: str | None) -> bool:
+        """Whether a message of `scope` may reach this socket (unscoped messages reach all)."""
+        return scope is None or scope == self.scope
 
     def wants(self, flag: str) -> bool:
         return self.feature_flags.get(flag) is True
@@ -65,6 +74,7 @@ class _ClientLog:
     entries: collections.deque = field(default_factory=lambda: collections.deque(maxlen=REPLAY_LIMIT))
     counter: int = 0
     delivered: int = 0
+    scope: str | None = None
 
 
 class WebSocketHub:
@@ -97,11 +107,17 @@ class WebSocketHub:
 
     # -- sockets ----------------------------------------------------------------------------
 
-    async def serve(self, websocket: WebSocket, client_id: str | None) -> None:
-        """Run one `/ws` connection until it closes."""
+    async def serve(self, websocket: WebSocket, client_id: str | None, *, scope: str | None = None) -> None:
+        """Run one `/ws` connection until it closes; `scope` is the caller's workspace when the
+        server requires sign-in. A client id already bound to another scope is not honoured: the
+        socket gets a fresh one (sent in its `status` greeting, as for a client that sent none)."""
         await websocket.accept()
         sid = client_id or uuid.uuid4().hex
-        connection = Connection(sid, websocket)
+        if not self._may_use(sid, scope):
+            sid = uuid.uuid4().hex
+        connection = Connection(sid, websocket, scope=scope)
+        if scope is not None:
+            self.logs.setdefault(sid, _ClientLog()).scope = scope
         remaining = await self.queue_remaining()
         # From here to the replay there is no `await`: no event can be queued to this socket before
         # its `status` greeting, or slip in ahead of (and then be replayed after) what it missed.
@@ -118,6 +134,12 @@ class WebSocketHub:
                 del self.connections[sid]
                 self.log_subscribers.discard(sid)
             connection.sender.cancel()
+
+    def _may_use(self, sid: str, scope: str | None) -> bool:
+        log, current = self.logs.get(sid), self.connections.get(sid)
+        if log is not None and log.scope != scope:
+            return False
+        return current is None or current.scope == scope
 
     async def _read_loop(self, connection: Connection) -> None:
         first = True
@@ -184,47 +206,52 @@ class WebSocketHub:
 
     def dispatch(self, envelope: Envelope) -> None:
         """Route one event from the bus (called on the server's event loop)."""
-        event = envelope.event
+        event, scope = envelope.event, envelope.scope
         if isinstance(event, PreviewImage):
-            self._send_preview(envelope.client_id, event)
+            self._send_preview(envelope.client_id, event, scope)
         elif isinstance(event, ProgressText):
-            self._send_progress_text(envelope.client_id, event)
+            self._send_progress_text(envelope.client_id, event, scope)
         else:
-            self._send_event(envelope.client_id, event)
+            self._send_event(envelope.client_id, event, scope)
 
-    def _send_event(self, client_id: str | None, event: EngineEvent) -> None:
+    def _send_event(self, client_id: str | None, event: EngineEvent, scope: str | None) -> None:
         kind = event.type
         client_only = kind in CLIENT_ONLY and not (isinstance(event, ExecutionError) and event.is_block)
         if kind in BROADCAST or client_id is None:
             if client_only and kind not in BROADCAST:
                 return
-            self.broadcast(text_message(kind, event.data()))
+            self.broadcast(text_message(kind, event.data()), scope=scope)
             return
-        self.send_to_client(client_id, text_message(kind, event.data()))
+        self.send_to_client(client_id, text_message(kind, event.data()), scope=scope)
 
-    def broadcast(self, payload: Payload) -> None:
+    def broadcast(self, payload: Payload, *, scope: str | None = None) -> None:
+        """Send to every socket that `scope` may reach (every socket when it is None)."""
         for connection in list(self.connections.values()):
-            self._queue(connection, payload)
+            if connection.sees(scope):
+                self._queue(connection, payload)
 
-    def send_to_client(self, client_id: str, payload: Payload) -> None:
-        """Send to one client id, keeping a numbered copy for replay."""
+    def send_to_client(self, client_id: str, payload: Payload, *, scope: str | None = None) -> None:
+        """Send to one client id, keeping a numbered copy for replay. A scoped message is dropped
+        when the client id belongs to another scope."""
         log = self.logs.get(client_id)
         if log is None:
-            log = self.logs[client_id] = _ClientLog()
+            log = self.logs[client_id] = _ClientLog(scope=scope)
+        if scope is not None and log.scope != scope:
+            return
         log.counter += 1
         log.entries.append((log.counter, payload))
         connection = self.connections.get(client_id)
         if connection is not None:
             self._queue(connection, payload, log.counter)
 
-    def _targets(self, client_id: str | None) -> list[Connection]:
+    def _targets(self, client_id: str | None, scope: str | None) -> list[Connection]:
         if client_id is None:
-            return list(self.connections.values())
+            return [c for c in self.connections.values() if c.sees(scope)]
         connection = self.connections.get(client_id)
-        return [] if connection is None else [connection]
+        return [] if connection is None or not connection.sees(scope) else [connection]
 
-    def _send_preview(self, client_id: str | None, event: PreviewImage) -> None:
-        targets = self._targets(client_id)
+    def _send_preview(self, client_id: str | None, event: PreviewImage, scope: str | None) -> None:
+        targets = self._targets(client_id, scope)
         if not targets:
             return
         try:
@@ -248,9 +275,9 @@ class WebSocketHub:
                 legacy = legacy or preview_frame(image, event.image_type)
                 self._queue(connection, legacy)
 
-    def _send_progress_text(self, client_id: str | None, event: ProgressText) -> None:
+    def _send_progress_text(self, client_id: str | None, event: ProgressText, scope: str | None) -> None:
         plain = rich = None
-        for connection in self._targets(client_id):
+        for connection in self._targets(client_id, scope):
             if connection.wants("supports_progress_text_metadata"):
                 rich = rich or progress_text_frame(event.node_id, event.text, event.prompt_id)
                 self._queue(connection, rich)
