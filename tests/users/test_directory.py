@@ -6,13 +6,14 @@ import json
 
 import pytest
 
-from comfyd.users.directory import UserDirectory
+from comfyd.users.directory import UserDirectory, signed_in_key
 from comfyd.users.errors import (
     DuplicateUsername,
     InvalidUsername,
     PathOutsideUserRoot,
     UnknownUser,
     UsersFileCorrupt,
+    UsersManagedByAccounts,
 )
 
 
@@ -91,3 +92,32 @@ def test_path_of_follows_symlinks_before_deciding(users, ada, tmp_path):
     assert users.directory.path_of(ada, "to-inside/a.json") == root / "inside" / "a.json"
     with pytest.raises(PathOutsideUserRoot):
         users.directory.path_of(ada, "to-outside/a.json")
+
+
+# -- signed-in users (the server requires sign-in) ----------------------------------------------------
+
+
+def test_a_signed_in_user_has_a_directory_per_workspace(user_dir):
+    (user_dir / "users.json").write_text('{"someone": "Someone"}')
+    directory = UserDirectory(user_dir, multi_user=False, signed_in=True)
+    assert directory.is_multi_user
+    key = signed_in_key("u1", "w1")
+    assert directory.root_of(key) == (user_dir / "u1@w1").resolve()
+    assert directory.root_of(key) != directory.root_of(signed_in_key("u1", "w2"))
+    with pytest.raises(UnknownUser):
+        directory.root_of("someone")  # users.json names nobody here
+    with pytest.raises(UnknownUser):
+        directory.root_of("default")
+
+
+@pytest.mark.parametrize(("user", "workspace"), [("..", "w1"), ("u1", "../w"), ("u/1", "w1"), ("", "w1")])
+def test_ids_that_cannot_name_a_directory_are_refused(user, workspace):
+    with pytest.raises(UnknownUser):
+        signed_in_key(user, workspace)
+
+
+def test_users_cannot_be_added_when_they_are_the_accounts(user_dir):
+    directory = UserDirectory(user_dir, multi_user=True, signed_in=True)
+    with pytest.raises(UsersManagedByAccounts):
+        directory.add("Ada")
+    assert not (user_dir / "users.json").exists()

@@ -270,14 +270,15 @@ class FolderPaths:
         """
         return {"input": self.input_dir, "output": self.output_dir, "temp": self.temp_dir}.get(type_name)
 
-    def listing_stamp(self) -> tuple[int | None, ...]:
-        """The mtimes of the input folder and every model search path.
+    def listing_stamp(self) -> tuple[str | int | None, ...]:
+        """The current scope and the mtimes of the input folder and every model search path.
 
         Node catalogues embed file lists (LoadImage's inputs, a loader's models); when this stamp
-        changes, a file was added to or removed from one of those folders' top levels.
+        changes, a file was added to or removed from one of those folders' top levels, or the
+        catalogue is wanted for another scope's inputs.
         """
         paths = [self.input_dir] + [p for paths, _ in self.folder_names_and_paths.values() for p in paths]
-        return tuple(_mtime_ns(str(path)) for path in paths)
+        return (self.current_scope, *(_mtime_ns(str(path)) for path in paths))
 
     def ensure_directories(self) -> None:
         """Create the input, output, temp and user directories if they are missing."""

@@ -23,6 +23,7 @@ from comfyd.users.errors import (
     UserDataError,
     UserDataNotFound,
     UserFileExists,
+    UsersManagedByAccounts,
 )
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,10 @@ def _install_user_errors(app: FastAPI) -> None:
     @app.exception_handler(DuplicateUsername)
     async def duplicate_username(_request: Request, exc: DuplicateUsername) -> JSONResponse:
         return JSONResponse({"error": "Duplicate username."}, status_code=400)
+
+    @app.exception_handler(UsersManagedByAccounts)
+    async def users_managed_by_accounts(_request: Request, exc: UsersManagedByAccounts) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=400)
 
     @app.exception_handler(InvalidUsername)
     async def invalid_username(_request: Request, exc: InvalidUsername) -> JSONResponse:

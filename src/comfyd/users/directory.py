@@ -3,6 +3,10 @@
 Without `--multi-user` there is one user, "default", as in ComfyUI. With it, the users are the ids
 in `<user_dir>/users.json` (`{id: name}`), added through `POST /users`. Each user's files live in
 `<user_dir>/<id>/`, and every path a client names is resolved (symlinks included) and kept there.
+
+When the server requires sign-in, users are comfyd's accounts, not `users.json`: each signed-in
+user has a directory per workspace, `<user_dir>/<user id>@<workspace id>/`, so a user's settings
+and workflows in one workspace are never read in another (`signed_in_key`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from comfyd.users.errors import (
     PathOutsideUserRoot,
     UnknownUser,
     UsersFileCorrupt,
+    UsersManagedByAccounts,
 )
 
 DEFAULT_USER = "default"
@@ -29,6 +34,17 @@ USERS_FILE = "users.json"
 # The part of an id taken from the name is cut short so that "<slug>_<uuid4>" stays a legal file
 # name (255 bytes) however long the name is; ComfyUI does not cut it, and fails later instead.
 MAX_SLUG_LENGTH = 200
+_ACCOUNT_PART = r"[A-Za-z0-9_-]{1,128}"
+SIGNED_IN_KEY = re.compile(rf"^{_ACCOUNT_PART}@{_ACCOUNT_PART}$")
+
+
+def signed_in_key(user_id: str, workspace_id: str) -> str:
+    """The user-directory id of a signed-in user in a workspace; raises `UnknownUser` for ids
+    that cannot name a directory."""
+    key = f"{user_id}@{workspace_id}"
+    if not SIGNED_IN_KEY.match(key):
+        raise UnknownUser(key)
+    return key
 
 
 class UserDirectory:
@@ -39,10 +55,14 @@ class UserDirectory:
         users.path_of(user_id, "workflows")   # user/Ada_5f0c…/workflows, resolved
     """
 
-    def __init__(self, root: Path, *, multi_user: bool) -> None:
+    def __init__(self, root: Path, *, multi_user: bool, signed_in: bool = False) -> None:
         self.root = Path(root)
-        self.is_multi_user = multi_user
-        self._users = _load_users(self.users_file) if multi_user else {DEFAULT_USER: DEFAULT_USER}
+        self.is_multi_user = multi_user or signed_in
+        self.is_signed_in = signed_in
+        if signed_in:
+            self._users = {}
+        else:
+            self._users = _load_users(self.users_file) if multi_user else {DEFAULT_USER: DEFAULT_USER}
 
     @property
     def users_file(self) -> Path:
@@ -64,6 +84,8 @@ class UserDirectory:
         Raises `InvalidUsername` for a name that is not a non-empty string, and `DuplicateUsername`
         when another user has the same name.
         """
+        if self.is_signed_in:
+            raise UsersManagedByAccounts()
         if not isinstance(username, str) or not username.strip():
             raise InvalidUsername(username)
         name = username.strip()
@@ -82,7 +104,8 @@ class UserDirectory:
         Raises `UnknownUser` for an id that is not listed, or that is not a single safe path segment
         (an edited `users.json` could hold `..`; such an id would reach outside the user directory).
         """
-        if user_id not in self._users or not _is_single_segment(user_id):
+        known = SIGNED_IN_KEY.match(user_id) if self.is_signed_in else user_id in self._users
+        if not known or not _is_single_segment(user_id):
             raise UnknownUser(user_id)
         return (self.root / user_id).resolve()
 

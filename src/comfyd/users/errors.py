@@ -4,6 +4,7 @@
     ├── UsersFileCorrupt           users.json is not a readable {id: name} object
     ├── InvalidUsername            POST /users without a usable name
     ├── DuplicateUsername          another user already has that name
+    ├── UsersManagedByAccounts     POST /users on a server whose users are its accounts (sign-in required)
     ├── UnknownUser                the request names a user that the directory does not list
     │   └── UnknownSettingsUser    the same, met while reading or writing settings
     └── UserDataError
@@ -33,6 +34,11 @@ class UsersFileCorrupt(UsersError):
         super().__init__(f"The users file {path} cannot be read ({reason}); fix or remove it before starting.")
         self.path = path
         self.reason = reason
+
+
+class UsersManagedByAccounts(UsersError):
+    def __init__(self) -> None:
+        super().__init__("This server requires sign-in: users are its accounts (comfyd admin create-user).")
 
 
 class InvalidUsername(UsersError):

@@ -17,7 +17,7 @@ class UserServices:
     data: UserData
 
     @classmethod
-    def open(cls, root: Path, *, multi_user: bool) -> UserServices:
+    def open(cls, root: Path, *, multi_user: bool, signed_in: bool = False) -> UserServices:
         """The services over the user directory `root`; raises `UsersFileCorrupt` for a bad users.json."""
-        directory = UserDirectory(root, multi_user=multi_user)
+        directory = UserDirectory(root, multi_user=multi_user, signed_in=signed_in)
         return cls(directory=directory, settings=UserSettings(directory), data=UserData(directory))
