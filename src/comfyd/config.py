@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 CacheMode = Literal["classic", "lru", "none"]
+AuthMode = Literal["off", "required"]
 
 
 class ServerConfig(BaseModel):
@@ -30,6 +31,8 @@ class ServerConfig(BaseModel):
     cache: CacheMode = "classic"
     cache_lru_size: int = 0
     multi_user: bool = False
+    # "required": every ComfyUI route and /ws need an identity, and data is scoped to its workspace.
+    auth: AuthMode = "off"
     enable_cors_header: str | None = None
     max_upload_size_mb: float = 100.0
     tls_keyfile: Path | None = None
