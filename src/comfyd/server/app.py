@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from comfyd.config import ServerConfig
 from comfyd.db.base import create_engine, session_factory
@@ -28,11 +28,14 @@ from comfyd.platform.accounts.service import AccountService
 from comfyd.platform.registry.app import RegistryMount, mounted_registry
 from comfyd.server import errors, middleware
 from comfyd.server.catalog import ModelCatalog
+from comfyd.server.deps import request_scope
+from comfyd.server.downloads import build_asset_downloads
 from comfyd.server.frontend import Frontend
 from comfyd.server.limits import BodySizeLimit
 from comfyd.server.logbuffer import LogBuffer
 from comfyd.server.packfiles import PackFiles
 from comfyd.server.routes import (
+    assets,
     execution,
     extensions,
     files,
@@ -59,7 +62,10 @@ logger = logging.getLogger(__name__)
 LOST_REASON = "The server stopped while this prompt was running; queue it again to run it."
 
 # Routers registered as ComfyUI registers its routes: each path at /x and at /api/x.
-COMFY_ROUTERS = [prompt.router, queue.router, history.router, jobs.router, execution.router, nodes.router, ws.router, files.router, users.router, system.router, models.router, extensions.router]
+COMFY_ROUTERS = [prompt.router, queue.router, history.router, jobs.router, execution.router, nodes.router, files.router, users.router, system.router, models.router]
+# Routes that hold nobody's data, answered without sign-in even when the server requires it (the
+# page needs them to start); `/ws` checks its identity itself (a browser cannot set its headers).
+PUBLIC_COMFY_ROUTERS = [extensions.router, system.public_router, ws.router]
 
 # The platform's routes (api.comfy.org's `/customers`, `/releases`; Comfy Cloud's `/api/workspaces`,
 # `/api/billing`, ...), mounted once at their own paths: the frontend reaches them through
@@ -72,14 +78,23 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.config = config
     errors.install(app)
     install_accounts_errors(app)
+    assets.install_error_handlers(app)
+    # Every data route resolves the request's scope first: with sign-in required that is where a
+    # request without an identity is refused, and where its folders become its workspace's.
+    scoped = [Depends(request_scope)]
     for router in COMFY_ROUTERS:
+        app.include_router(router, dependencies=scoped)
+        app.include_router(router, prefix="/api", include_in_schema=False, dependencies=scoped)
+    for router in PUBLIC_COMFY_ROUTERS:
         app.include_router(router)
         app.include_router(router, prefix="/api", include_in_schema=False)
-    app.include_router(files.internal_router, prefix="/internal")
+    app.include_router(files.internal_router, prefix="/internal", dependencies=scoped)
     app.add_middleware(BodySizeLimit, max_size=config.max_upload_size)
-    app.include_router(internal.router, prefix="/internal")
+    app.include_router(internal.router, prefix="/internal", dependencies=scoped)
     for router in PLATFORM_ROUTERS:
         app.include_router(router)
+    # Under /api only: `/assets/*` at the root is the frontend's static files.
+    app.include_router(assets.router, prefix="/api")
     # Mounted once: pack files, templates and the page itself have no /api twin in ComfyUI.
     app.include_router(extensions.files)
     app.include_router(templates.router)
@@ -142,6 +157,7 @@ async def build_services(config: ServerConfig) -> Services:
             bus=bus,
             cache_factory=cache_factory(config),
             counts=counts,
+            scoped=config.auth == "required",
         )
     services = Services(
         config=config,
@@ -156,7 +172,9 @@ async def build_services(config: ServerConfig) -> Services:
         hub=None,  # type: ignore[arg-type]  (set just below; it needs the services' callbacks)
         prompts=PromptService(registry=registry, queue=job_queue, on_queued=worker.wake if worker else _nothing),
         worker=worker,
-        users=UserServices.open(config.user_root, multi_user=config.multi_user),
+        users=UserServices.open(
+            config.user_root, multi_user=config.multi_user, signed_in=config.auth == "required"
+        ),
         viewer=FileViewer(layout),
         uploads=Uploads(layout),
         catalog=ModelCatalog(layout),
@@ -173,6 +191,8 @@ async def build_services(config: ServerConfig) -> Services:
     )
     services.hub.start()
     log_buffer.stream_to(services.hub)
+    services.assets = build_asset_downloads(config, folders=layout, sessions=sessions, hub=services.hub)
+    await services.assets.resume_unfinished()
     await _tell_owners_of_lost_prompts(services, lost)
     if worker is not None:
         worker.start()
@@ -192,6 +212,8 @@ async def _tell_owners_of_lost_prompts(services: Services, lost: list[str]) -> N
 async def shutdown(services: Services) -> None:
     if services.worker is not None:
         services.worker.stop()
+    if services.assets is not None:
+        await services.assets.close()  # before the engine goes: stopping tasks may still write rows
     await services.hub.stop()
     if services.accounts is not None:
         await services.accounts.drain()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
 from comfyd.config import ServerConfig
 from comfyd.engine.folders import FolderPaths
@@ -123,6 +123,10 @@ class RequestScope:
     files: str | None = None
 
     @property
+    def signed_in(self) -> bool:
+        return self.files is not None
+
+    @property
     def job_owner(self) -> str:
         """What a queued job's `user_id` holds."""
         return self.owner or self.user
@@ -153,6 +157,14 @@ async def request_scope(request: Request) -> RequestScope:
         scope = RequestScope(user="default", owner=None)
     setattr(request.state, _SCOPE_KEY, scope)
     return scope
+
+
+async def require_admin_when_signed_in(request: Request) -> None:
+    """For what only operators may see once the server has accounts (the server's own log)."""
+    if services(request).config.auth == "required":
+        identity = await require_identity(request)
+        if not identity.is_admin:
+            raise HTTPException(status_code=403, detail="Only an administrator may read the server's log.")
 
 
 async def request_user(request: Request) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from comfyd.assets.service import AssetDownloads
 from comfyd.config import ServerConfig
 from comfyd.engine import folders as folder_layout
 from comfyd.engine.caches import ClassicCache, LRUCache, NullCache, OutputCache
@@ -56,6 +57,7 @@ class Services:
     frontend: Frontend | None = None
     logs: LogBuffer | None = None
     accounts: AccountService | None = None
+    assets: AssetDownloads | None = None
 
     def feature_flags(self) -> dict[str, Any]:
         """The server's feature flags: `/features` and the `/ws` `feature_flags` reply."""
@@ -65,8 +67,13 @@ class Services:
             "max_upload_size": float(self.config.max_upload_size),
         }
 
-    def interrupt(self, prompt_id: str | None = None) -> bool:
-        return self.worker.interrupt(prompt_id) if self.worker is not None else False
+    def interrupt(self, prompt_id: str | None = None, *, owner: str | None = None) -> bool:
+        """Interrupt the running prompt (only `prompt_id`, if given; only `owner`'s, if given)."""
+        if self.worker is None:
+            return False
+        if owner is not None and self.worker.current_owner != owner:
+            return False
+        return self.worker.interrupt(prompt_id)
 
     def interrupt_for_client(self, client_id: str) -> None:
         """The `/ws` `{"type": "interrupt"}` message: stops the running prompt if it is that client's."""

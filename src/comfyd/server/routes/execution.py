@@ -5,17 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from comfyd.server.bodies import json_body
-from comfyd.server.deps import ServicesDep
+from comfyd.server.deps import Scope, ServicesDep
 
 router = APIRouter()
 
 
 @router.post("/interrupt")
-async def interrupt(request: Request, services: ServicesDep) -> Response:
-    """Interrupt the running prompt; with `{"prompt_id"}`, only if that one is running."""
+async def interrupt(request: Request, services: ServicesDep, scope: Scope) -> Response:
+    """Interrupt the running prompt; with `{"prompt_id"}`, only if that one is running. A
+    signed-in caller interrupts only its own workspace's prompt."""
     body = await json_body(request, default={})
     prompt_id = body.get("prompt_id")
-    services.interrupt(str(prompt_id) if prompt_id is not None else None)
+    owner = scope.owner if scope.signed_in else None
+    services.interrupt(str(prompt_id) if prompt_id is not None else None, owner=owner)
     return Response(status_code=200)
 
 

@@ -72,7 +72,7 @@ async def _cancel(job_id: str, listing: Listing, queue: Queue, services: Service
     if record.status == JobStatus.PENDING.value:
         return bool(await queue.delete_pending([job_id], owner))
     if record.status == JobStatus.RUNNING.value:
-        return services.interrupt(job_id)
+        return services.interrupt(job_id, owner=owner)
     return False
 
 

@@ -8,6 +8,9 @@ from comfyd.server import system
 from comfyd.server.deps import Config, ServicesDep
 
 router = APIRouter()
+# Answered without sign-in even when the server requires it: the frontend reads it before anyone
+# can sign in.
+public_router = APIRouter()
 
 
 @router.get("/system_stats")
@@ -15,7 +18,7 @@ async def system_stats() -> dict:
     return system.system_stats()
 
 
-@router.get("/features")
+@public_router.get("/features")
 async def features(services: ServicesDep) -> dict:
     """The `/ws` feature flags plus the remote config the frontend reads at boot."""
     return system.features(services.feature_flags())

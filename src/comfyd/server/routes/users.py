@@ -16,7 +16,10 @@ router = APIRouter()
 
 
 @router.get("/users")
-async def get_users(directory: UserDirectoryDep) -> dict:
+async def get_users(directory: UserDirectoryDep, user: User) -> dict:
+    if directory.is_signed_in:
+        # The accounts are not listed to each other: a signed-in caller sees only itself.
+        return {"storage": "server", "users": {user: user}}
     if directory.is_multi_user:
         return {"storage": "server", "users": directory.users}
     return {"storage": "server", "migrated": directory.is_migrated}
