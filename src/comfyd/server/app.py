@@ -25,7 +25,16 @@ from comfyd.jobs.queue import JobQueue, QueueCounts
 from comfyd.jobs.worker import Worker
 from comfyd.platform.accounts.identity import install_error_handlers as install_accounts_errors
 from comfyd.platform.accounts.service import AccountService
+from comfyd.platform.auth import routes as auth_routes
+from comfyd.platform.auth.service import AuthService
+from comfyd.platform.billing import routes as billing_routes
+from comfyd.platform.billing import routes_page as billing_page
+from comfyd.platform.customers import routes as customer_routes
+from comfyd.platform.customers import routes_keys as customer_keys
 from comfyd.platform.registry.app import RegistryMount, mounted_registry
+from comfyd.platform.releases import routes as release_routes
+from comfyd.platform.workspaces import routes as workspace_routes
+from comfyd.platform.workspaces.deps import WorkspaceServices
 from comfyd.server import errors, middleware
 from comfyd.server.catalog import ModelCatalog
 from comfyd.server.deps import request_scope
@@ -52,7 +61,7 @@ from comfyd.server.routes import (
     users,
     ws,
 )
-from comfyd.server.services import Services, build_folders, build_registry, cache_factory
+from comfyd.server.services import Services, build_folders, build_registry, cache_factory, customer_services
 from comfyd.server.staticfiles import FrontendFiles
 from comfyd.server.ws.hub import WebSocketHub
 from comfyd.users.service import UserServices
@@ -70,7 +79,16 @@ PUBLIC_COMFY_ROUTERS = [extensions.router, system.public_router, ws.router]
 # The platform's routes (api.comfy.org's `/customers`, `/releases`; Comfy Cloud's `/api/workspaces`,
 # `/api/billing`, ...), mounted once at their own paths: the frontend reaches them through
 # `comfy_api_base_url` / `comfy_cloud_base_url`, which `/api/features` points at this server.
-PLATFORM_ROUTERS: list = []
+PLATFORM_ROUTERS: list = [
+    customer_routes.router,
+    customer_routes.events_router,
+    customer_keys.router,
+    billing_routes.router,
+    billing_page.router,
+    release_routes.router,
+    auth_routes.router,
+    workspace_routes.router,
+]
 
 
 def create_app(config: ServerConfig) -> FastAPI:
@@ -78,6 +96,10 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.config = config
     errors.install(app)
     install_accounts_errors(app)
+    customer_routes.install_error_handlers(app)
+    billing_routes.install_error_handlers(app)
+    release_routes.install_error_handlers(app)
+    workspace_routes.install_error_handlers(app)
     assets.install_error_handlers(app)
     # Every data route resolves the request's scope first: with sign-in required that is where a
     # request without an identity is refused, and where its folders become its workspace's.
@@ -114,8 +136,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     services = await build_services(app.state.config)
     app.state.services = services
     app.state.accounts = services.accounts  # read by the platform's identity dependencies
+    app.state.auth = services.auth  # the identity dependencies' authenticator: JWTs and workspaces too
+    app.state.workspaces = services.workspaces
     try:
-        async with _registry(app, services):
+        async with _registry(app, services) as registry_app:
+            if registry_app is not None:
+                registry_app.state.auth = services.auth  # the same identities in the registry
             yield
     finally:
         await shutdown(services)
@@ -182,6 +208,7 @@ async def build_services(config: ServerConfig) -> Services:
         frontend=Frontend.locate(config.front_end_root),
         logs=log_buffer,
         accounts=AccountService(sessions),
+        **customer_services(sessions),
     )
     services.hub = WebSocketHub(
         bus=bus,
@@ -191,6 +218,11 @@ async def build_services(config: ServerConfig) -> Services:
     )
     services.hub.start()
     log_buffer.stream_to(services.hub)
+    services.workspaces = WorkspaceServices.build(sessions, services.events)
+    services.auth = AuthService.build(
+        config, sessions=sessions, accounts=services.accounts, workspaces=services.workspaces.workspaces
+    )
+    await services.auth.start()
     services.assets = build_asset_downloads(config, folders=layout, sessions=sessions, hub=services.hub)
     await services.assets.resume_unfinished()
     await _tell_owners_of_lost_prompts(services, lost)

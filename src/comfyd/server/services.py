@@ -25,6 +25,16 @@ from comfyd.jobs.queue import JobQueue
 from comfyd.jobs.worker import Worker
 from comfyd.nodes import register_builtins
 from comfyd.platform.accounts.service import AccountService
+from comfyd.platform.auth.service import AuthService
+from comfyd.platform.billing.ledger import CreditLedger
+from comfyd.platform.billing.links import BillingLinks
+from comfyd.platform.billing.payments import BuiltinPayments, PaymentsProvider
+from comfyd.platform.billing.portal import BillingPortal
+from comfyd.platform.customers.events import EventLog
+from comfyd.platform.customers.service import CustomerService
+from comfyd.platform.releases.service import ReleaseNotes
+from comfyd.platform.releases.webhook import ReleaseWebhook
+from comfyd.platform.workspaces.deps import WorkspaceServices
 from comfyd.server.catalog import ModelCatalog
 from comfyd.server.frontend import Frontend
 from comfyd.server.logbuffer import LogBuffer
@@ -57,7 +67,18 @@ class Services:
     frontend: Frontend | None = None
     logs: LogBuffer | None = None
     accounts: AccountService | None = None
+    # Customers, the event log, credits and release notes (comfyd.platform.customers, .billing, .releases).
+    events: EventLog | None = None
+    credits: CreditLedger | None = None
+    customers: CustomerService | None = None
+    payments: PaymentsProvider | None = None
+    billing: BillingPortal | None = None
+    releases: ReleaseNotes | None = None
+    release_webhook: ReleaseWebhook | None = None
     assets: AssetDownloads | None = None
+    # Workspaces and the authenticator behind the identity dependencies (comfyd.platform.workspaces, .auth).
+    workspaces: WorkspaceServices | None = None
+    auth: AuthService | None = None
 
     def feature_flags(self) -> dict[str, Any]:
         """The server's feature flags: `/features` and the `/ws` `feature_flags` reply."""
@@ -125,3 +146,22 @@ def cache_factory(config: ServerConfig):
         return ClassicCache()
 
     return make
+
+
+def customer_services(sessions: async_sessionmaker) -> dict[str, Any]:
+    """The event log, credits ledger, customers, payments, billing page and release notes, as the
+    `Services` fields of those names. The payments provider is the built-in one (no payment)."""
+    events = EventLog(sessions)
+    credits = CreditLedger(sessions, events)
+    links = BillingLinks(sessions)
+    payments = BuiltinPayments(credits, links)
+    releases = ReleaseNotes(sessions)
+    return {
+        "events": events,
+        "credits": credits,
+        "customers": CustomerService(sessions, events=events, ledger=credits),
+        "payments": payments,
+        "billing": BillingPortal(ledger=credits, events=events, links=links, payments=payments),
+        "releases": releases,
+        "release_webhook": ReleaseWebhook.from_environment(releases),
+    }
