@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from comfyd.cli.releases import release
 from comfyd.config import ServerConfig
 from comfyd.platform.accounts.errors import AccountsError, UserNotFound
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from comfyd.platform.accounts.service import AccountService
 
 admin = typer.Typer(help="Manage users and API keys.", no_args_is_help=True)
+admin.add_typer(release, name="release")
 
 T = TypeVar("T")
 
