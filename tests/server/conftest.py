@@ -61,7 +61,8 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"comfyd exited with {self.process.returncode}:\n{self.log()}")
             try:
-                if httpx.get(f"{self.url}/api/prompt", timeout=1).status_code == 200:
+                # /features answers without sign-in, even on a server that requires it.
+                if httpx.get(f"{self.url}/api/features", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from websockets.sync.client import ClientConnection, connect
@@ -255,14 +256,24 @@ def executing_nodes(messages: list[dict]) -> list[str]:
 
 
 @contextlib.contextmanager
-def listen(server, client_id: str | None = None, *, flags: dict | None = None, path: str = "/ws"):
+def listen(
+    server,
+    client_id: str | None = None,
+    *,
+    flags: dict | None = None,
+    path: str = "/ws",
+    token: str | None = None,
+    headers: dict | None = None,
+):
     """A `/ws` connection whose greeting (`status` with the sid) has been read.
 
     With `flags`, the first message sent is `feature_flags` and the server's reply is read too;
-    the reader's `sid`, `greeting` and `server_flags` attributes hold what came back.
+    the reader's `sid`, `greeting` and `server_flags` attributes hold what came back. `token` goes
+    in the query, as browsers send credentials on a WebSocket; `headers` go on the handshake.
     """
-    url = server.ws_url.replace("/ws", path) + (f"?clientId={client_id}" if client_id else "")
-    with connect(url, max_size=None) as ws:
+    query = {"clientId": client_id, "token": token}
+    url = server.ws_url.replace("/ws", path) + ("?" + urlencode({k: v for k, v in query.items() if v}) if any(query.values()) else "")
+    with connect(url, max_size=None, additional_headers=headers) as ws:
         reader = EventReader(ws)
         reader.greeting = reader.next()
         assert reader.greeting["type"] == "status", reader.greeting

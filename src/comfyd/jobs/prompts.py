@@ -17,6 +17,9 @@ from comfyd.engine.validation import error, validate_prompt
 from comfyd.jobs.queue import JobQueue, Submission, now_ms
 
 SECRET_KEYS = ("auth_token_comfy_org", "api_key_comfy_org")
+# Who pays for the prompt's API nodes (`{"user_id", "workspace_id"?}`), set by the server from the
+# caller's identity; a value a client sends is dropped, so nobody can bill another.
+PAYER_KEY = "comfyd_billing"
 PROMPT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
 
@@ -42,8 +45,11 @@ class PromptService:
         self.queue = queue
         self.on_queued = on_queued
 
-    async def submit(self, body: dict[str, Any], *, user_id: str) -> Accepted:
-        """Validate and queue a `POST /prompt` body; raises `PromptRejected` or `PromptIdConflict`."""
+    async def submit(self, body: dict[str, Any], *, user_id: str, payer: dict[str, str] | None = None) -> Accepted:
+        """Validate and queue a `POST /prompt` body; raises `PromptRejected` or `PromptIdConflict`.
+
+        `user_id` is the job's owner (see `RequestScope`); `payer` who is billed for API nodes.
+        """
         prompt = body.get("prompt")
         if prompt is None:
             raise PromptRejected(error("no_prompt", "No prompt provided", "No prompt provided"))
@@ -56,6 +62,9 @@ class PromptService:
             raise PromptRejected(valid.error, valid.node_errors)
         extra_data = dict(body.get("extra_data") or {})
         secrets = {key: extra_data.pop(key) for key in SECRET_KEYS if key in extra_data}
+        extra_data.pop(PAYER_KEY, None)
+        if payer is not None:
+            extra_data[PAYER_KEY] = payer
         client_id = body.get("client_id")
         if client_id is not None:
             extra_data["client_id"] = str(client_id)

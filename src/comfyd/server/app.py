@@ -63,6 +63,7 @@ from comfyd.server.routes import (
 )
 from comfyd.server.services import Services, build_folders, build_registry, cache_factory, customer_services
 from comfyd.server.staticfiles import FrontendFiles
+from comfyd.server.usage import UsageTracker
 from comfyd.server.ws.hub import WebSocketHub
 from comfyd.users.service import UserServices
 
@@ -225,6 +226,10 @@ async def build_services(config: ServerConfig) -> Services:
     await services.auth.start()
     services.assets = build_asset_downloads(config, folders=layout, sessions=sessions, hub=services.hub)
     await services.assets.resume_unfinished()
+    if services.events is not None and services.credits is not None:
+        services.usage = UsageTracker(queue=job_queue, registry=registry, events=services.events, ledger=services.credits)
+        services.usage.start()
+        bus.subscribe(services.usage)
     await _tell_owners_of_lost_prompts(services, lost)
     if worker is not None:
         worker.start()
@@ -247,6 +252,8 @@ async def shutdown(services: Services) -> None:
     if services.assets is not None:
         await services.assets.close()  # before the engine goes: stopping tasks may still write rows
     await services.hub.stop()
+    if services.usage is not None:
+        await services.usage.stop()
     if services.accounts is not None:
         await services.accounts.drain()
     await services.engine.dispose()

@@ -39,6 +39,7 @@ from comfyd.server.catalog import ModelCatalog
 from comfyd.server.frontend import Frontend
 from comfyd.server.logbuffer import LogBuffer
 from comfyd.server.packfiles import PackFiles
+from comfyd.server.usage import UsageTracker
 from comfyd.server.ws.hub import WebSocketHub
 from comfyd.users.service import UserServices
 
@@ -67,6 +68,7 @@ class Services:
     frontend: Frontend | None = None
     logs: LogBuffer | None = None
     accounts: AccountService | None = None
+    usage: UsageTracker | None = None
     # Customers, the event log, credits and release notes (comfyd.platform.customers, .billing, .releases).
     events: EventLog | None = None
     credits: CreditLedger | None = None
