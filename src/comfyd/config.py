@@ -46,11 +46,28 @@ class ServerConfig(BaseModel):
     preview_size: int = 512
     # Where the Comfy Registry (api.comfy.org's surface) is mounted; None serves none.
     registry_prefix: str | None = "/registry"
+    # Model downloads (`POST /api/assets/download`): the hosts they may come from (empty: any),
+    # whether private and loopback addresses may be reached, and the largest file accepted.
+    asset_download_allow_hosts: list[str] = Field(default_factory=list)
+    asset_download_allow_private: bool = False
+    asset_download_max_size_mb: float = 100 * 1024.0
+
+    # Authentication (comfyd.platform.auth; the mode switch is `auth` above): the identity provider
+    # whose JWTs are accepted (JWKS URL, issuer, audience), and a self-signed certificate for https.
+    auth_jwks_url: str | None = None
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+    tls_self_signed: bool = False
 
     @property
     def max_upload_size(self) -> int:
         """The body limit in bytes, as ComfyUI computes it from megabytes."""
         return round(self.max_upload_size_mb * 1024 * 1024)
+
+    @property
+    def asset_download_max_size(self) -> int:
+        """The largest model download accepted, in bytes."""
+        return round(self.asset_download_max_size_mb * 1024 * 1024)
 
     @property
     def user_root(self) -> Path:

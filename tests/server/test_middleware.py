@@ -90,8 +90,10 @@ def test_cors_mode_allows_any_origin_by_default(cors_server):
         reply = http.post("/prompt", json={"prompt": {}}, headers={"Origin": FOREIGN})
     assert reply.status_code == 400  # reached the route: an empty prompt is invalid
     assert reply.headers["access-control-allow-origin"] == "*"
-    assert reply.headers["access-control-allow-methods"] == "POST, GET, DELETE, PUT, OPTIONS"
-    assert reply.headers["access-control-allow-headers"] == "Content-Type, Authorization"
+    assert reply.headers["access-control-allow-methods"] == "POST, GET, DELETE, PUT, PATCH, OPTIONS"
+    assert reply.headers["access-control-allow-headers"] == (
+        "Content-Type, Authorization, X-API-KEY, Comfy-Env, Comfy-Workspace-Id"
+    )
     assert reply.headers["access-control-allow-credentials"] == "true"
 
 

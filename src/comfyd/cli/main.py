@@ -7,6 +7,8 @@ import logging
 import typer
 
 from comfyd.cli.admin import admin
+from comfyd.cli.models import models
+from comfyd.cli.nodes import nodes
 from comfyd.cli.registry import registry
 from comfyd.cli.run import run
 from comfyd.cli.serve_args import config_from_args
@@ -27,10 +29,14 @@ def serve(ctx: typer.Context) -> None:
     """Start the server. Takes ComfyUI's launch flags (`comfyd serve --help` lists them)."""
     import uvicorn
 
+    from comfyd.platform.auth.dependencies import warn_if_open
+    from comfyd.platform.auth.tls import with_self_signed_tls
     from comfyd.server.app import create_app
 
     config = config_from_args(list(ctx.args))
     logging.basicConfig(level=config.verbose, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = with_self_signed_tls(config)
+    warn_if_open(config)
     host = config.listen.split(",")[0]
     uvicorn.run(
         create_app(config),
@@ -45,7 +51,9 @@ def serve(ctx: typer.Context) -> None:
 
 app.command(name="run")(run)
 app.add_typer(admin, name="admin")
+app.add_typer(models, name="models")
 app.add_typer(registry, name="registry")
+app.add_typer(nodes, name="nodes")
 
 if __name__ == "__main__":
     app()

@@ -41,6 +41,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-worker", action="store_true", help="serve the API only; workers run elsewhere")
     p.add_argument("--preview-size", type=int, default=512)
     p.add_argument("--registry-prefix", default="/registry", help="where to mount the node-pack registry; '' for none")
+    p.add_argument(
+        "--auth", choices=["off", "required"], default="off", help="ask every route and /ws for an identity"
+    )
+    p.add_argument("--auth-jwks-url", help="accept Bearer JWTs signed by the keys at this JWKS URL")
+    p.add_argument("--auth-issuer", help="the `iss` those JWTs must have")
+    p.add_argument("--auth-audience", help="the `aud` those JWTs must have")
+    p.add_argument(
+        "--tls-self-signed", action="store_true", help="serve https with a certificate made for localhost"
+    )
+    p.add_argument(
+        "--asset-download-allow-hosts", nargs="+", default=[], metavar="HOST", help="hosts model downloads may come from (HOST or *.DOMAIN); default: any"
+    )
+    p.add_argument("--asset-download-allow-private", action="store_true", help="let model downloads reach private and loopback addresses")
+    p.add_argument("--asset-download-max-size", type=float, default=100 * 1024.0, help="largest model download, in megabytes")
     return p
 
 
@@ -75,6 +89,14 @@ def config_from_args(argv: list[str]) -> ServerConfig:
         "run_worker": not args.no_worker,
         "preview_size": args.preview_size,
         "registry_prefix": _prefix(args.registry_prefix),
+        "auth": args.auth,
+        "auth_jwks_url": args.auth_jwks_url,
+        "auth_issuer": args.auth_issuer,
+        "auth_audience": args.auth_audience,
+        "tls_self_signed": args.tls_self_signed,
+        "asset_download_allow_hosts": args.asset_download_allow_hosts,
+        "asset_download_allow_private": args.asset_download_allow_private,
+        "asset_download_max_size_mb": args.asset_download_max_size,
     }
     if args.base_directory is not None:
         values["base_directory"] = args.base_directory

@@ -29,9 +29,11 @@ ONE_DAY = 86400
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 CACHEABLE_STATUSES = frozenset({200, 201, 202, 203, 204, 205, 206, 301, 308})
 TEMPORARY_REDIRECTS = frozenset({302, 303, 307})
+# ComfyUI's, plus what the frontend's platform calls send when this server is their base
+# (frontend.md §3): PATCH for workspaces, `X-API-KEY`, `Comfy-Env`, and `Comfy-Workspace-Id`.
 CORS_HEADERS = {
-    "Access-Control-Allow-Methods": "POST, GET, DELETE, PUT, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type, Authorization",
+    "Access-Control-Allow-Methods": "POST, GET, DELETE, PUT, PATCH, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Authorization, X-API-KEY, Comfy-Env, Comfy-Workspace-Id",
     "Access-Control-Allow-Credentials": "true",
 }
 _LOOPBACK_CACHE_LIMIT = 256

@@ -145,12 +145,19 @@ def system_stats(argv: list[str] | None = None) -> dict[str, Any]:
     }
 
 
-def features(server_flags: dict[str, Any]) -> dict[str, Any]:
+def features(server_flags: dict[str, Any], https_origin: str | None = None) -> dict[str, Any]:
     """`GET /features`: the `/ws` feature flags plus the remote config a self-hosted server gives.
 
-    The server's own flags win over a remote-config key of the same name.
+    The server's own flags win over a remote-config key of the same name. Served over https
+    (`https_origin`), the server also points the frontend's platform bases at itself: release
+    notes, customers and credits (`comfy_api_base_url`), workspaces and billing
+    (`comfy_cloud_base_url`). The frontend ignores bases that are not https, so over plain http
+    they are left to its defaults.
     """
-    return {**SELF_HOSTED_REMOTE_CONFIG, **server_flags}
+    bases = {}
+    if https_origin is not None:
+        bases = {"comfy_api_base_url": https_origin, "comfy_cloud_base_url": https_origin}
+    return {**SELF_HOSTED_REMOTE_CONFIG, **bases, **server_flags}
 
 
 def server_info() -> dict[str, Any]:

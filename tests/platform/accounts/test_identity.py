@@ -128,7 +128,16 @@ async def test_an_x_api_key_header_authenticates_the_request(client, ada, ada_ke
     reply = await client.get("/private", headers={"X-API-Key": ada_key})
 
     assert reply.status_code == 200
-    assert reply.json() == {"user_id": ada.id, "email": "ada@example.com", "name": "Ada", "is_admin": False}
+    assert reply.json() == {
+        "user_id": ada.id,
+        "email": "ada@example.com",
+        "name": "Ada",
+        "is_admin": False,
+        # An app with accounts alone knows no workspaces (comfyd.platform.auth resolves them).
+        "workspace_id": None,
+        "workspace_role": None,
+        "auth_method": None,
+    }
 
 
 async def test_a_bearer_api_key_authenticates_the_request(client, ada, ada_key):

@@ -3,6 +3,8 @@
 An API key is `comfyui-` and 64 hex digits (256 random bits). It is shown once, when it is made;
 the database keeps only its SHA-256, which is enough for a secret with that much entropy (a slow
 password hash would only slow every request down), and its first 16 characters to show in lists.
+
+Every user is made with a personal workspace (`db/workspaces.py`), in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -19,12 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comfyd.db.accounts import ApiKeyRecord, UserRecord, UserStatus, new_id, utcnow
-from comfyd.platform.accounts.errors import ApiKeyNotFound, UserExists, UserNotFound
-from comfyd.platform.accounts.identity import Identity
+from comfyd.db.workspaces import personal_workspace
+from comfyd.platform.accounts.errors import ApiKeyNotFound, Unauthenticated, UserExists, UserNotFound
+from comfyd.platform.accounts.identity import API_KEY_SCHEME, Credentials, Identity
 
 logger = logging.getLogger(__name__)
 
-API_KEY_SCHEME = "comfyui-"
 PREFIX_LENGTH = 16
 # A key used again within this long keeps its recorded last use: one write per key per minute at
 # most, however busy the key is.
@@ -41,8 +44,18 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+@dataclass(frozen=True)
+class ApiKeyMatch:
+    """A working API key's identity, and the workspace the key was made for (None: personal)."""
+
+    identity: Identity
+    workspace_id: str | None
+
+
 class AccountService:
     """Users and API keys on one database.
+
+    For example:
 
         accounts = AccountService(sessions)
         user = await accounts.create_user(email="ada@example.com")
@@ -54,18 +67,53 @@ class AccountService:
         self._sessions = sessions
         self._usage_writes: dict[str, asyncio.Task[None]] = {}
 
-    async def create_user(self, *, email: str, name: str | None = None, is_admin: bool = False) -> UserRecord:
-        """A new active user. Raises `UserExists` when another user has `email` (in any case)."""
+    async def create_user(
+        self, *, email: str, name: str | None = None, is_admin: bool = False, user_id: str | None = None
+    ) -> UserRecord:
+        """A new active user with a personal workspace; a new id unless `user_id` is given.
+
+        Raises `UserExists` when another user has `email` (in any case), or has `user_id`.
+        """
         email = normalize_email(email)
+        now = utcnow()
         user = UserRecord(
-            id=new_id(), email=email, name=name, is_admin=is_admin, status=UserStatus.ACTIVE, created_at=utcnow()
+            id=user_id or new_id(),
+            email=email,
+            name=name,
+            is_admin=is_admin,
+            status=UserStatus.ACTIVE,
+            created_at=now,
         )
         try:
             async with self._sessions.begin() as session:
-                session.add(user)
+                # One row at a time: without relationships, the unit of work does not order the
+                # inserts by their foreign keys (the workspace refers to the user, its owner to both).
+                for row in [user, *personal_workspace(user.id, now=now)]:
+                    session.add(row)
+                    await session.flush()
         except IntegrityError as exc:
             raise UserExists(email) from exc
         return user
+
+    async def ensure_user(self, *, user_id: str, email: str, name: str | None = None) -> UserRecord:
+        """The user `user_id`, made on first sight: how a user signed in elsewhere (a verified
+        JWT's `sub`) becomes one of ours. Their email is taken only when they are made.
+
+        Raises `UserExists` when the user is new but another user already has `email`: an
+        account is never joined to another by email alone.
+        """
+        async with self._sessions() as session:
+            user = await session.get(UserRecord, user_id)
+        if user is not None:
+            return user
+        try:
+            return await self.create_user(email=email, name=name, user_id=user_id)
+        except UserExists:
+            async with self._sessions() as session:
+                user = await session.get(UserRecord, user_id)  # made by a request that came at once
+            if user is None:
+                raise
+            return user
 
     async def get_user(self, user_id: str) -> UserRecord:
         """The user with `user_id`; raises `UserNotFound` when there is none."""
@@ -95,11 +143,12 @@ class AccountService:
         return user
 
     async def create_api_key(
-        self, *, user_id: str, name: str = "", description: str = ""
+        self, *, user_id: str, name: str = "", description: str = "", workspace_id: str | None = None
     ) -> tuple[str, ApiKeyRecord]:
         """A new key for the user and its row. The key itself is returned here and never again.
 
-        Raises `UserNotFound` when there is no such user.
+        A key acts in `workspace_id` (None: the user's personal workspace); membership there is
+        checked each time the key is used, not here. Raises `UserNotFound` when there is no such user.
         """
         key = API_KEY_SCHEME + secrets.token_hex(32)
         record = ApiKeyRecord(
@@ -110,6 +159,7 @@ class AccountService:
             prefix=key[:PREFIX_LENGTH],
             key_hash=hash_api_key(key),
             created_at=utcnow(),
+            workspace_id=workspace_id,
         )
         async with self._sessions.begin() as session:
             if await session.get(UserRecord, user_id) is None:
@@ -136,8 +186,27 @@ class AccountService:
             record.revoked_at = utcnow()
         return record
 
+    async def authenticate(self, credentials: Credentials) -> Identity | None:
+        """The `Authenticator` of an app that knows API keys alone: other tokens are not its to check.
+
+        Raises `Unauthenticated` for a key that does not work.
+        """
+        if credentials.api_key is None:
+            return None
+        identity = await self.authenticate_api_key(credentials.api_key)
+        if identity is None:
+            raise Unauthenticated(
+                "The API key is not valid: it is unknown or revoked, or its user is banned."
+            )
+        return identity
+
     async def authenticate_api_key(self, key: str) -> Identity | None:
-        """Who `key` belongs to, or None when it is unknown, revoked, or its user is banned.
+        """Who `key` belongs to, or None when it is unknown, revoked, or its user is banned."""
+        match = await self.match_api_key(key)
+        return match.identity if match else None
+
+    async def match_api_key(self, key: str) -> ApiKeyMatch | None:
+        """The identity of a working `key` and the workspace it was made for; None as above.
 
         Records the key's use in the background: a failed or slow write never reaches the caller.
         """
@@ -159,7 +228,8 @@ class AccountService:
         if not hmac.compare_digest(api_key.key_hash, digest) or api_key.is_revoked or user.is_banned:
             return None
         self._note_use(api_key)
-        return Identity(user_id=user.id, email=user.email, name=user.name, is_admin=user.is_admin)
+        identity = Identity(user_id=user.id, email=user.email, name=user.name, is_admin=user.is_admin)
+        return ApiKeyMatch(identity=identity, workspace_id=api_key.workspace_id)
 
     async def drain(self) -> None:
         """Wait for the last-use writes still in flight; call it before disposing of the engine."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from comfyd.server import system
 from comfyd.server.deps import Config, ServicesDep
@@ -19,9 +19,10 @@ async def system_stats() -> dict:
 
 
 @public_router.get("/features")
-async def features(services: ServicesDep) -> dict:
+async def features(services: ServicesDep, request: Request) -> dict:
     """The `/ws` feature flags plus the remote config the frontend reads at boot."""
-    return system.features(services.feature_flags())
+    https_origin = str(request.base_url).rstrip("/") if request.url.scheme == "https" else None
+    return system.features(services.feature_flags(), https_origin)
 
 
 @router.get("/info")

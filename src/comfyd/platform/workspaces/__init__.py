@@ -1,0 +1,1 @@
+"""Workspaces as Comfy Cloud has them: a personal one per user, team ones, members and invites."""
