@@ -188,7 +188,9 @@ def test_settings_and_userdata_are_per_user_and_workspace(ada, bob):
     assert "Comfy.Secret" not in bob.http.get("/api/settings").json()
     assert ada.http.get("/api/settings/Comfy.Secret").json() == "ada"
     assert bob.http.get("/api/userdata/workflows%2Fada.json").status_code == 404
-    assert "ada.json" not in bob.http.get("/api/userdata", params={"dir": "workflows"}).json()
+    listing = bob.http.get("/api/userdata", params={"dir": "workflows"})
+    assert listing.status_code == 404  # as ComfyUI answers for a user without that folder
+    assert "ada.json" in ada.http.get("/api/userdata", params={"dir": "workflows"}).json()
     users = bob.http.get("/api/users").json()["users"]
     assert len(users) == 1 and not any("ada" in key.lower() for key in users.values())
     assert bob.http.post("/api/users", json={"username": "mallory"}).status_code == 400
