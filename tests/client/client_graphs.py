@@ -37,7 +37,10 @@ def slow_graph(*, steps: int = 10, interval: float = 0.05) -> dict:
     """EmptyImage (1) → ClientSlowImage (2) → PreviewImage (3)."""
     return {
         "1": empty_image(fresh_color()),
-        "2": {"class_type": "ClientSlowImage", "inputs": {"image": ["1", 0], "steps": steps, "interval": interval}},
+        "2": {
+            "class_type": "ClientSlowImage",
+            "inputs": {"image": ["1", 0], "steps": steps, "interval": interval},
+        },
         "3": {"class_type": "PreviewImage", "inputs": {"images": ["2", 0]}},
     }
 

@@ -8,6 +8,7 @@ the route tests use.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import inspect
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import anyio.from_thread
 import pytest
+from tcp_proxy import TcpProxy
 
 from comfyd.client import AsyncComfyClient, ComfyClient
 
@@ -25,7 +27,9 @@ EXTRA_MODEL_PATHS = HERE / "extra_model_paths.yaml"
 
 
 def _server_fixtures():
-    spec = importlib.util.spec_from_file_location("comfyd_server_fixtures", HERE.parent / "server" / "conftest.py")
+    spec = importlib.util.spec_from_file_location(
+        "comfyd_server_fixtures", HERE.parent / "server" / "conftest.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
@@ -61,6 +65,14 @@ def start_server(tmp_path_factory) -> Iterator:
     yield start_private
     for process in started:
         process.stop()
+
+
+@pytest.fixture
+def proxy(server) -> Iterator[TcpProxy]:
+    """A `TcpProxy` in front of the module's server."""
+    front = TcpProxy(server.port)
+    yield front
+    front.close()
 
 
 @pytest.fixture
@@ -112,6 +124,33 @@ class BlockingClient:
         if not inspect.iscoroutinefunction(attribute):
             return attribute
         return lambda *args, **kwargs: self._portal.call(functools.partial(attribute, *args, **kwargs))
+
+
+@pytest.fixture(params=["sync", "async"])
+def twin(request) -> Iterator:
+    """`twin(url, **kwargs)`: a `ComfyClient`, then (second run) an `AsyncComfyClient` behind the
+    same synchronous surface, for a server the test picks; closed after the test. Other twins
+    (`RegistryService`, ...) are picked with `sync=` and `async_=`."""
+    with contextlib.ExitStack() as stack:
+        portal = (
+            stack.enter_context(anyio.from_thread.start_blocking_portal("asyncio"))
+            if request.param == "async"
+            else None
+        )
+
+        def connect(url: str, *, sync=ComfyClient, async_=AsyncComfyClient, **kwargs):
+            if portal is None:
+                return stack.enter_context(sync(url, **kwargs))
+            async_client = portal.call(functools.partial(_build, async_, url, **kwargs))
+            stack.callback(portal.call, async_client.aclose)
+            return BlockingClient(async_client, portal)
+
+        yield connect
+
+
+async def _build(cls, *args, **kwargs):
+    """Build an async client inside the portal's event loop."""
+    return cls(*args, **kwargs)
 
 
 @pytest.fixture(params=["sync", "async"])

@@ -145,8 +145,16 @@ def test_events_decode_preview_and_progress_text_frames_with_their_node_and_prom
     assert preview.image_type == "image/png" and preview.image.startswith(PNG_MAGIC)
     assert (preview.node_id, preview.prompt_id) == ("2", result.prompt_id)
     progress = [event for event in events if isinstance(event, Progress)]
-    assert [(event.node, event.value, event.max) for event in progress] == [("2", 1, 3), ("2", 2, 3), ("2", 3, 3)]
-    states = [event.nodes["2"]["state"] for event in events if isinstance(event, ProgressState) and "2" in event.nodes]
+    assert [(event.node, event.value, event.max) for event in progress] == [
+        ("2", 1, 3),
+        ("2", 2, 3),
+        ("2", 3, 3),
+    ]
+    states = [
+        event.nodes["2"]["state"]
+        for event in events
+        if isinstance(event, ProgressState) and "2" in event.nodes
+    ]
     assert states[-1] == "finished"
 
 
@@ -170,7 +178,9 @@ def test_interrupt_stops_the_running_prompt_and_run_raises_execution_failed(clie
                 helper.interrupt()
 
         with pytest.raises(ExecutionFailed) as failed:
-            client.run(slow_graph(steps=500, interval=0.02), timeout=60, on_event=interrupt_when_node_2_progresses)
+            client.run(
+                slow_graph(steps=500, interval=0.02), timeout=60, on_event=interrupt_when_node_2_progresses
+            )
 
     assert failed.value.is_interrupted
     assert (failed.value.event.node_id, failed.value.event.node_type) == ("2", "ClientSlowImage")
@@ -272,7 +282,9 @@ def test_get_history_returns_a_finished_prompt_by_id_and_among_the_last_n(client
 
     entry = client.get_history(result.prompt_id)[result.prompt_id]
     assert entry.status.status_str == "success" and entry.outputs == result.outputs
-    assert entry.prompt.prompt_id == result.prompt_id and entry.prompt.prompt["3"]["class_type"] == "SaveImage"
+    assert (
+        entry.prompt.prompt_id == result.prompt_id and entry.prompt.prompt["3"]["class_type"] == "SaveImage"
+    )
     assert [name for name, _data in entry.status.messages][0] == "execution_start"
     assert list(client.get_history(max_items=1)) == [result.prompt_id]
     assert client.get_history(str(uuid.uuid4())) == {}
@@ -371,7 +383,9 @@ async def test_an_unreachable_server_raises_transport_error_for_the_async_client
 
 
 def _answer(status: int, content: bytes, content_type: str = "application/json") -> httpx.MockTransport:
-    return httpx.MockTransport(lambda request: httpx.Response(status, content=content, headers={"content-type": content_type}))
+    return httpx.MockTransport(
+        lambda request: httpx.Response(status, content=content, headers={"content-type": content_type})
+    )
 
 
 ERROR_ANSWERS = [
@@ -408,7 +422,10 @@ def test_a_network_error_from_the_transport_becomes_transport_error_with_the_req
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("too slow", request=request)
 
-    with ComfyClient(transport=httpx.MockTransport(refuse)) as client, pytest.raises(TransportError) as raised:
+    with (
+        ComfyClient(transport=httpx.MockTransport(refuse)) as client,
+        pytest.raises(TransportError) as raised,
+    ):
         client.interrupt()
 
     assert isinstance(raised.value.__cause__, httpx.ReadTimeout) and raised.value.request.method == "POST"
@@ -418,7 +435,11 @@ def test_a_network_error_from_the_transport_becomes_transport_error_with_the_req
 
 
 def _surface(cls: type) -> dict[str, list[tuple]]:
-    methods = {name: getattr(cls, name) for name in dir(cls) if not name.startswith("_") and callable(getattr(cls, name))}
+    methods = {
+        name: getattr(cls, name)
+        for name in dir(cls)
+        if not name.startswith("_") and callable(getattr(cls, name))
+    }
     return {
         name: [(p.name, p.kind, p.default) for p in inspect.signature(method).parameters.values()]
         for name, method in methods.items()
@@ -443,7 +464,11 @@ async def test_async_events_iterate_with_async_for_and_run_awaits_a_coroutine_on
         async with client.events() as stream:
             queued = await client.queue_prompt(image_graph("async_for"))
             async for event in stream:
-                if isinstance(event, Executing) and event.node is None and event.prompt_id == queued.prompt_id:
+                if (
+                    isinstance(event, Executing)
+                    and event.node is None
+                    and event.prompt_id == queued.prompt_id
+                ):
                     break
         result = await client.run(image_graph("async_callback"), timeout=60, on_event=remember)
 

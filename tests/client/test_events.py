@@ -30,12 +30,19 @@ def test_legacy_preview_frame_decodes_to_preview_image_without_ids(code, image_t
 
 
 def test_preview_with_metadata_frame_carries_its_node_and_prompt():
-    metadata = json.dumps({"node_id": "5", "prompt_id": "p", "display_node_id": "5", "image_type": "image/jpeg"}).encode()
+    metadata = json.dumps(
+        {"node_id": "5", "prompt_id": "p", "display_node_id": "5", "image_type": "image/jpeg"}
+    ).encode()
     frame = struct.pack(">II", 4, len(metadata)) + metadata + b"JPEG"
 
     event = decode_binary(frame, text_has_prompt_id=False)
 
-    assert (event.image, event.image_type, event.node_id, event.prompt_id) == (b"JPEG", "image/jpeg", "5", "p")
+    assert (event.image, event.image_type, event.node_id, event.prompt_id) == (
+        b"JPEG",
+        "image/jpeg",
+        "5",
+        "p",
+    )
 
 
 def test_progress_text_frame_without_prompt_id_names_only_the_node():
@@ -51,13 +58,17 @@ def test_progress_text_frame_with_prompt_id_when_both_sides_agreed():
 
 
 def test_unknown_or_truncated_binary_frames_become_unknown():
-    assert decode_binary(struct.pack(">I", 9) + b"xyz", text_has_prompt_id=False) == Unknown(type="binary:9", data=b"xyz")
+    assert decode_binary(struct.pack(">I", 9) + b"xyz", text_has_prompt_id=False) == Unknown(
+        type="binary:9", data=b"xyz"
+    )
     truncated = struct.pack(">II", 3, 100) + b"short"
     assert decode_binary(truncated, text_has_prompt_id=False).type == "binary"
 
 
 def test_text_messages_decode_to_their_models_and_keep_unknown_fields():
-    status = decode_text('{"type": "status", "data": {"status": {"exec_info": {"queue_remaining": 2}}, "sid": "x"}}')
+    status = decode_text(
+        '{"type": "status", "data": {"status": {"exec_info": {"queue_remaining": 2}}, "sid": "x"}}'
+    )
     done = decode_text('{"type": "executing", "data": {"node": null, "prompt_id": "p", "extra": 1}}')
 
     assert isinstance(status, Status) and status.queue_remaining == 2 and status.sid == "x"
@@ -76,8 +87,16 @@ def test_execution_blocked_errors_are_marked_as_blocks():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param('{"type": "my.event", "data": {"a": 1}}', Unknown(type="my.event", data={"a": 1}), id="custom-type"),
-        pytest.param('{"type": "progress", "data": {"value": "x"}}', Unknown(type="progress", data={"value": "x"}), id="bad-fields"),
+        pytest.param(
+            '{"type": "my.event", "data": {"a": 1}}',
+            Unknown(type="my.event", data={"a": 1}),
+            id="custom-type",
+        ),
+        pytest.param(
+            '{"type": "progress", "data": {"value": "x"}}',
+            Unknown(type="progress", data={"value": "x"}),
+            id="bad-fields",
+        ),
         pytest.param("not json", Unknown(type="invalid_json", data="not json"), id="not-json"),
     ],
 )

@@ -7,14 +7,18 @@
         for file in result.files:
             data = client.view(**file.view_args)
 
-`AsyncComfyClient` has the same methods, awaited. Every name is re-exported here from the
-private modules; import from `comfyd.client`, not from them.
+`AsyncComfyClient` has the same methods, awaited. `RegistryService` and `AsyncRegistryService`
+are the frontend's registry service (failed calls return None and set `error`). Every call takes
+`cancel=`, a `CancelToken`. Every name is re-exported here from the private modules; import from
+`comfyd.client`, not from them.
 """
 
+from comfyd.client._cancel import CancelToken
 from comfyd.client._client import AsyncComfyClient, ComfyClient
 from comfyd.client._errors import (
     APIError,
     AuthenticationFailed,
+    Cancelled,
     ComfydError,
     Conflict,
     ExecutionFailed,
@@ -38,6 +42,7 @@ from comfyd.client._events import (
     Progress,
     ProgressState,
     ProgressText,
+    Reconnected,
     Status,
     Unknown,
 )
@@ -55,7 +60,22 @@ from comfyd.client._models import (
     RunResult,
     UploadedImage,
 )
-from comfyd.client._streams import AsyncEventStream, EventStream
+from comfyd.client._registry import AsyncRegistryService, RegistryService
+from comfyd.client._registry_models import (
+    BulkNodeVersionResult,
+    BulkNodeVersionsRequest,
+    BulkNodeVersionsResponse,
+    ComfyNode,
+    ListAllNodesResponse,
+    ListComfyNodesResponse,
+    Node,
+    NodeVersion,
+    NodeVersionIdentifier,
+    Publisher,
+    PublisherMember,
+    PublisherUser,
+)
+from comfyd.client._streams import AsyncEventStream, Backoff, EventStream
 from comfyd.client._types import (
     USE_CLIENT_DEFAULT,
     HeaderTypes,
@@ -69,8 +89,16 @@ __all__ = [
     "APIError",
     "AsyncComfyClient",
     "AsyncEventStream",
+    "AsyncRegistryService",
     "AuthenticationFailed",
+    "Backoff",
+    "BulkNodeVersionResult",
+    "BulkNodeVersionsRequest",
+    "BulkNodeVersionsResponse",
+    "CancelToken",
+    "Cancelled",
     "ComfyClient",
+    "ComfyNode",
     "ComfydError",
     "Conflict",
     "Event",
@@ -90,7 +118,12 @@ __all__ = [
     "ImageSource",
     "Job",
     "JobList",
+    "ListAllNodesResponse",
+    "ListComfyNodesResponse",
+    "Node",
     "NodeDef",
+    "NodeVersion",
+    "NodeVersionIdentifier",
     "NotFound",
     "OutputFile",
     "Pagination",
@@ -100,9 +133,14 @@ __all__ = [
     "ProgressText",
     "Prompt",
     "PromptInvalid",
+    "Publisher",
+    "PublisherMember",
+    "PublisherUser",
     "Queue",
     "QueueItem",
     "QueuedPrompt",
+    "Reconnected",
+    "RegistryService",
     "RunResult",
     "RunTimedOut",
     "Status",

@@ -9,7 +9,8 @@
     │   ├── PromptInvalid         400 from POST /prompt: `error` + `node_errors`
     │   └── UnexpectedResponse    a 2xx whose body is not the JSON ComfyUI documents
     ├── ExecutionFailed           a queued prompt failed or was interrupted while running
-    └── RunTimedOut               `run(timeout=...)` ran out before the prompt finished
+    ├── RunTimedOut               `run(timeout=...)` ran out before the prompt finished
+    └── Cancelled                 the call's `CancelToken` was cancelled before it finished
 
 HTTP failures keep httpx's `request` and `response`; socket failures have no response.
 """
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "APIError",
     "AuthenticationFailed",
+    "Cancelled",
     "ComfydError",
     "Conflict",
     "ExecutionFailed",
@@ -91,7 +93,9 @@ class PromptInvalid(APIError):
     `{"errors": [...], "dependent_outputs": [...], "class_type": ...}`.
     """
 
-    def __init__(self, message: str, *, error: dict[str, Any], node_errors: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(
+        self, message: str, *, error: dict[str, Any], node_errors: dict[str, Any], **kwargs: Any
+    ) -> None:
         super().__init__(message, **kwargs)
         self.error = error
         self.node_errors = node_errors
@@ -123,3 +127,16 @@ class RunTimedOut(ComfydError, TimeoutError):
         super().__init__(message)
         self.prompt_id = prompt_id
         self.timeout = timeout
+
+
+class Cancelled(ComfydError):
+    """The call was cancelled through its `CancelToken`; it was abandoned, not failed.
+
+    Its connection was closed rather than reused, so nothing of the cancelled exchange is left
+    behind. Services (`RegistryService`, ...) do not raise it: they return None and leave `error`
+    unset, as the seed's services do with an aborted request.
+    """
+
+    def __init__(self, reason: str = "The call was cancelled.") -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -27,6 +27,7 @@ __all__ = [
     "Progress",
     "ProgressState",
     "ProgressText",
+    "Reconnected",
     "Status",
     "Unknown",
 ]
@@ -180,6 +181,21 @@ class ProgressText(Event):
     prompt_id: str | None = None
 
 
+class Reconnected(Event):
+    """Not a wire message: the stream lost its connection and opened a new one, under the same
+    client id, after `attempts` tries. It comes before the new connection's `status` greeting.
+
+    `resumed` is True when the server replayed everything after the last event this stream
+    delivered, so nothing was missed. False means some events may have been lost: the server
+    restarted, was away longer than it keeps messages for a client, or does not resume (ComfyUI).
+    """
+
+    type: Literal["reconnected"] = "reconnected"
+    sid: str | None = None
+    attempts: int = 1
+    resumed: bool = False
+
+
 class Unknown(Event):
     """A message this SDK has no model for (a custom node's event, a new binary type), or a
     known type whose data did not fit its model. `data` is the JSON data or the frame's bytes."""
@@ -211,6 +227,11 @@ def decode_text(text: str) -> Event:
         message = json.loads(text)
     except ValueError:
         return Unknown(type="invalid_json", data=text)
+    return decode_message(message)
+
+
+def decode_message(message: Any) -> Event:
+    """One parsed text message (`{"type": ..., "data": {...}}`) as its event."""
     if not isinstance(message, dict):
         return Unknown(type="invalid_message", data=message)
     kind = str(message.get("type"))

@@ -7,7 +7,7 @@ break the client. Queue items, which travel as 5-element arrays, are parsed into
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -43,6 +43,14 @@ class QueuedPrompt(_WireModel):
 class QueueItem(_WireModel):
     """A queue entry, sent by ComfyUI as `[number, prompt_id, prompt, extra_data, outputs_to_execute]`."""
 
+    WIRE_ORDER: ClassVar[tuple[str, ...]] = (
+        "number",
+        "prompt_id",
+        "prompt",
+        "extra_data",
+        "outputs_to_execute",
+    )
+
     number: int | float
     prompt_id: str
     prompt: dict[str, Any]
@@ -53,8 +61,7 @@ class QueueItem(_WireModel):
     @classmethod
     def _from_array(cls, value: Any) -> Any:
         if isinstance(value, list | tuple):
-            names = ("number", "prompt_id", "prompt", "extra_data", "outputs_to_execute")
-            return dict(zip(names, value))
+            return dict(zip(cls.WIRE_ORDER, value))
         return value
 
 

@@ -4,7 +4,8 @@ A prompt is finished when its `executing` message with a null node arrives; Comf
 history entry before sending it, so `/history/{id}` can be read straight away. A prompt that is
 deleted from the queue before it runs sends nothing at all, so while the prompt has not started,
 a `status` message saying the queue shrank makes the caller look for it in the queue instead of
-waiting for ever.
+waiting for ever. So does a reconnect that could not resume: the prompt may have ended (or been
+lost with a restarted server) while its events could not reach us.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from comfyd.client._events import (
     ExecutionError,
     ExecutionInterrupted,
     ExecutionStart,
+    Reconnected,
     Status,
 )
 from comfyd.client._models import HistoryEntry, Queue, QueuedPrompt, RunResult
@@ -33,6 +35,7 @@ class Step(enum.Enum):
     CONTINUE = "continue"
     DONE = "done"
     CHECK_QUEUE = "check_queue"
+    RECONCILE = "reconcile"
 
 
 class Deadline:
@@ -60,6 +63,8 @@ class RunTracker:
         """Record `event`; say whether the prompt is done or its place in the queue needs a look."""
         if isinstance(event, Status):
             return self._observe_status(event)
+        if isinstance(event, Reconnected):
+            return Step.CONTINUE if event.resumed else Step.RECONCILE
         if getattr(event, "prompt_id", None) != self.prompt_id:
             return Step.CONTINUE
         if isinstance(event, ExecutionStart):
@@ -80,7 +85,9 @@ class RunTracker:
         self._last_remaining = remaining
         if status.sid is not None or remaining is None or self.has_started:
             return Step.CONTINUE
-        return Step.CHECK_QUEUE if remaining == 0 or (last is not None and remaining < last) else Step.CONTINUE
+        return (
+            Step.CHECK_QUEUE if remaining == 0 or (last is not None and remaining < last) else Step.CONTINUE
+        )
 
     def is_gone(self, queue: Queue, history: dict[str, HistoryEntry]) -> bool:
         """Left the queue without a history entry: deleted or cancelled before it ran.
@@ -89,6 +96,10 @@ class RunTracker:
         may still be on their way behind the `status` that made us look.
         """
         return not self.is_queued(queue) and self.prompt_id not in history
+
+    def has_settled(self, queue: Queue, history: dict[str, HistoryEntry]) -> bool:
+        """After events may have been missed: finished (its history is the truth) or gone."""
+        return self.prompt_id in history or not self.is_queued(queue)
 
     def is_queued(self, queue: Queue) -> bool:
         return any(item.prompt_id == self.prompt_id for item in (*queue.queue_running, *queue.queue_pending))
@@ -112,7 +123,10 @@ class RunTracker:
         if failure is not None or (entry.status is not None and entry.status.status_str != "success"):
             raise ExecutionFailed(_describe(self.prompt_id, failure), prompt_id=self.prompt_id, event=failure)
         return RunResult(
-            prompt_id=self.prompt_id, outputs=entry.outputs, status=entry.status, node_errors=self.queued.node_errors
+            prompt_id=self.prompt_id,
+            outputs=entry.outputs,
+            status=entry.status,
+            node_errors=self.queued.node_errors,
         )
 
 

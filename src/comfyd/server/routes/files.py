@@ -17,6 +17,7 @@ from comfyd.files.locations import LocatedFile
 from comfyd.files.media import media_type, served_headers
 from comfyd.files.uploads import Upload
 from comfyd.server.deps import UploadsDep, Viewer
+from comfyd.server.schemas import StoredFile, documented
 
 router = APIRouter()
 # Mounted once, at /internal (ComfyUI's internal sub-app has no /api copy).
@@ -42,7 +43,7 @@ def view_video(request: Request, viewer: Viewer) -> Response:
     return _file_response(file)
 
 
-@router.post("/upload/image")
+@router.post("/upload/image", **documented(StoredFile))
 async def upload_image(request: Request, uploads: UploadsDep) -> dict[str, str]:
     async with request.form() as form:
         stored = await run_in_threadpool(uploads.save_image, _upload(form))

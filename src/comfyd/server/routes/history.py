@@ -8,6 +8,7 @@ from comfyd.jobs.history import entry
 from comfyd.server.bodies import json_body
 from comfyd.server.deps import HistoryDep, Owner
 from comfyd.server.errors import InvalidBody
+from comfyd.server.schemas import History, documented
 
 router = APIRouter()
 
@@ -21,7 +22,7 @@ def _int(value: str | None, name: str, default: int | None) -> int | None:
         raise InvalidBody(f"{name} must be an integer, not {value!r}") from exc
 
 
-@router.get("/history")
+@router.get("/history", **documented(History))
 async def get_history(request: Request, history: HistoryDep, owner: Owner) -> dict:
     max_items = _int(request.query_params.get("max_items"), "max_items", None)
     offset = _int(request.query_params.get("offset"), "offset", -1)
@@ -29,7 +30,7 @@ async def get_history(request: Request, history: HistoryDep, owner: Owner) -> di
     return {r.id: entry(r) for r in records}
 
 
-@router.get("/history/{prompt_id}")
+@router.get("/history/{prompt_id}", **documented(History))
 async def get_history_item(prompt_id: str, history: HistoryDep, owner: Owner) -> dict:
     record = await history.get(prompt_id, user_id=owner)
     return {} if record is None else {record.id: entry(record)}

@@ -10,6 +10,7 @@ from comfyd.jobs.listing import SORT_KEYS, job
 from comfyd.jobs.states import JobStatus, statuses_for_wire
 from comfyd.server.bodies import json_body
 from comfyd.server.deps import Listing, Owner, Queue, ServicesDep
+from comfyd.server.schemas import Job, JobCancelled, JobPage, documented
 
 router = APIRouter()
 
@@ -20,7 +21,7 @@ def _bad(message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=400)
 
 
-@router.get("/jobs")
+@router.get("/jobs", **documented(JobPage))
 async def list_jobs(request: Request, listing: Listing, owner: Owner):
     query = request.query_params
     names = [s for s in (query.get("status") or ",".join(WIRE_STATUSES)).split(",") if s]
@@ -57,7 +58,7 @@ async def list_jobs(request: Request, listing: Listing, owner: Owner):
     }
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", **documented(Job))
 async def get_job(job_id: str, listing: Listing, owner: Owner) -> dict:
     record = await listing.get(job_id, user_id=owner)
     if record is None:
@@ -76,7 +77,7 @@ async def _cancel(job_id: str, listing: Listing, queue: Queue, services: Service
     return False
 
 
-@router.post("/jobs/{job_id}/cancel")
+@router.post("/jobs/{job_id}/cancel", **documented(JobCancelled))
 async def cancel_job(job_id: str, listing: Listing, queue: Queue, services: ServicesDep, owner: Owner) -> dict:
     cancelled = await _cancel(job_id, listing, queue, services, owner)
     await services.broadcast_status()

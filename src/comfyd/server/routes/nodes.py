@@ -6,11 +6,12 @@ from fastapi import APIRouter, Response
 
 from comfyd.engine.nodeinfo import node_info, object_info_json
 from comfyd.server.deps import Folders, Registry
+from comfyd.server.schemas import NodeCatalog, documented
 
 router = APIRouter()
 
 
-@router.get("/object_info")
+@router.get("/object_info", **documented(NodeCatalog))
 async def all_nodes(registry: Registry, folders: Folders) -> Response:
     return Response(object_info_json(registry, folders.listing_stamp()), media_type="application/json")
 
@@ -21,7 +22,7 @@ async def nodes(registry: Registry, folders: Folders) -> Response:
     return Response(object_info_json(registry, folders.listing_stamp()), media_type="application/json")
 
 
-@router.get("/object_info/{node_class}")
+@router.get("/object_info/{node_class}", **documented(NodeCatalog))
 async def one_node(node_class: str, registry: Registry) -> dict:
     if node_class not in registry:
         return {}

@@ -10,6 +10,7 @@ from comfyd.platform.accounts.errors import AccountsError
 from comfyd.platform.accounts.identity import API_KEY_SCHEME, Credentials, authenticator_of, optional_identity
 from comfyd.server.bodies import json_body
 from comfyd.server.deps import JobOwner, Prompts, Queue, Scope, ServicesDep
+from comfyd.server.schemas import PromptAccepted, documented
 from comfyd.server.usage import billing_payer
 
 router = APIRouter()
@@ -20,7 +21,7 @@ async def queue_info(queue: Queue) -> dict:
     return {"exec_info": {"queue_remaining": await queue.remaining()}}
 
 
-@router.post("/prompt")
+@router.post("/prompt", **documented(PromptAccepted))
 async def queue_prompt(request: Request, prompts: Prompts, services: ServicesDep, owner: JobOwner, scope: Scope) -> dict:
     body = await json_body(request)
     payer = await _payer(request, body, signed_in=scope.signed_in)

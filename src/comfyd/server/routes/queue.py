@@ -7,11 +7,12 @@ from fastapi import APIRouter, Request, Response
 from comfyd.jobs.history import queue_item
 from comfyd.server.bodies import json_body
 from comfyd.server.deps import HistoryDep, Owner, Queue, ServicesDep
+from comfyd.server.schemas import QueueState, documented
 
 router = APIRouter()
 
 
-@router.get("/queue")
+@router.get("/queue", **documented(QueueState))
 async def get_queue(queue: Queue, owner: Owner) -> dict:
     running = await queue.running(owner)
     pending = await queue.pending(owner)

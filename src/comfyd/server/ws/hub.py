@@ -9,6 +9,15 @@ queue and sender task, so a slow client never delays the others. A client that f
 behind is disconnected and, like any client that reconnects with its clientId, is replayed what
 it missed, in order.
 
+"Missed" is only known for sure by the client: a message the server wrote may still be lost in
+transit when the connection breaks. So a client may opt into resuming (a comfyd extension that
+ComfyUI clients never see): it connects with `?clientId=X&resume=` and then receives every
+replayable message with a top-level `"seq": "<epoch>.<n>"`; reconnecting with
+`resume=<last seq it read>` replays exactly what came after that one. Its `status` greeting
+carries the seq the replay starts after, which equals the client's own when nothing was lost;
+a different epoch (the server restarted) or a log that no longer reaches back that far gives
+the plain replay of what was never sent, and a different greeting seq tells the client so.
+
 When the server requires sign-in, every socket and every prompt's events carry a scope (the
 workspace): a scoped event reaches only sockets of its scope, and a client id is bound to the
 scope that first used it, so nobody can listen in by reusing another workspace's client id.
@@ -57,6 +66,7 @@ class Connection:
     feature_flags: dict[str, Any] = field(default_factory=dict)
     delivered: int = 0
     sender: asyncio.Task | None = None
+    resumable: bool = False  # asked for `seq` stamps (`?resume=`)
     scope: str | None = None
 
     def sees(self, scope: str | None) -> bool:
@@ -75,6 +85,16 @@ class _ClientLog:
     counter: int = 0
     delivered: int = 0
     scope: str | None = None
+    # A resuming client says what it read only when it reconnects, so what was sent to it stays
+    # (up to REPLAY_LIMIT entries) until then.
+    # TODO: let it acknowledge over the socket too, if long-lived resuming clients need less memory.
+    keeps_sent: bool = False
+
+    def resume_point(self, after: int) -> int:
+        """Where a replay for a client that read up to `after` starts: `after` itself, unless
+        entries past it were already evicted, in which case as far back as the log reaches."""
+        evicted = self.counter - len(self.entries)  # entries run contiguously up to `counter`
+        return min(max(after, evicted), self.counter)
 
 
 class WebSocketHub:
@@ -94,6 +114,8 @@ class WebSocketHub:
         self.logs: dict[str, _ClientLog] = {}
         self.log_subscribers: set[str] = set()
         self._unsubscribe: Callable[[], None] | None = None
+        # Names this hub's `seq` numbers: a resume seq from before a restart means nothing here.
+        self.epoch = uuid.uuid4().hex[:12]
 
     def start(self) -> None:
         self._unsubscribe = self.bus.subscribe(self.dispatch)
@@ -107,15 +129,18 @@ class WebSocketHub:
 
     # -- sockets ----------------------------------------------------------------------------
 
-    async def serve(self, websocket: WebSocket, client_id: str | None, *, scope: str | None = None) -> None:
+    async def serve(
+        self, websocket: WebSocket, client_id: str | None, *, scope: str | None = None, resume: str | None = None
+    ) -> None:
         """Run one `/ws` connection until it closes; `scope` is the caller's workspace when the
         server requires sign-in. A client id already bound to another scope is not honoured: the
-        socket gets a fresh one (sent in its `status` greeting, as for a client that sent none)."""
+        socket gets a fresh one (sent in its `status` greeting, as for a client that sent none).
+        `resume` (None: not asked) is the last `seq` the client read, or "" on its first connect."""
         await websocket.accept()
         sid = client_id or uuid.uuid4().hex
         if not self._may_use(sid, scope):
             sid = uuid.uuid4().hex
-        connection = Connection(sid, websocket, scope=scope)
+        connection = Connection(sid, websocket, scope=scope, resumable=resume is not None)
         if scope is not None:
             self.logs.setdefault(sid, _ClientLog()).scope = scope
         remaining = await self.queue_remaining()
@@ -125,8 +150,10 @@ class WebSocketHub:
         # remove the new one (ComfyUI 0.3.64 had that bug).
         self.connections[sid] = connection
         connection.sender = asyncio.create_task(self._send_loop(connection))
-        self._queue(connection, text_message("status", {"status": {"exec_info": {"queue_remaining": remaining}}, "sid": sid}))
-        self._replay(connection)
+        greeting = text_message("status", {"status": {"exec_info": {"queue_remaining": remaining}}, "sid": sid})
+        after = self._replay_start(connection, resume)
+        self._queue(connection, self._stamped(greeting, after) if connection.resumable else greeting)
+        self._replay(connection, after)
         try:
             await self._read_loop(connection)
         finally:
@@ -175,6 +202,8 @@ class WebSocketHub:
                     log = self.logs.get(connection.sid)
                     if log is not None and number > log.delivered:
                         log.delivered = number
+                        if log.keeps_sent:
+                            continue
                         # Replay only sends what was never delivered, so delivered entries can go:
                         # a connected client's log stays empty instead of holding its last
                         # REPLAY_LIMIT messages for as long as the server runs.
@@ -186,6 +215,8 @@ class WebSocketHub:
             logger.debug("Socket %s closed while sending", connection.sid)
 
     def _queue(self, connection: Connection, payload: Payload, number: int = 0) -> None:
+        if number and connection.resumable and isinstance(payload, str):
+            payload = self._stamped(payload, number)
         try:
             connection.queue.put_nowait((payload, number))
         except asyncio.QueueFull:
@@ -194,13 +225,33 @@ class WebSocketHub:
                 del self.connections[connection.sid]
             asyncio.ensure_future(connection.websocket.close(code=1013))
 
-    def _replay(self, connection: Connection) -> None:
+    def _replay_start(self, connection: Connection, resume: str | None) -> int:
+        """The number after which this connection's replay starts (see the module docstring)."""
+        log = self.logs.get(connection.sid)
+        if not connection.resumable:
+            return 0 if log is None else log.delivered
+        if log is None:
+            log = self.logs[connection.sid] = _ClientLog(scope=connection.scope)
+        log.keeps_sent = True
+        epoch, _, number = (resume or "").partition(".")
+        if epoch != self.epoch or not number.isdigit():
+            return log.delivered
+        after = log.resume_point(int(number))
+        while log.entries and log.entries[0][0] <= after:  # read by the client: no longer needed
+            log.entries.popleft()
+        return after
+
+    def _replay(self, connection: Connection, after: int) -> None:
         log = self.logs.get(connection.sid)
         if log is None:
             return
         for number, payload in list(log.entries):
-            if number > log.delivered:
+            if number > after:
                 self._queue(connection, payload, number)
+
+    def _stamped(self, payload: str, number: int) -> str:
+        """A JSON message with its `seq` added as a top-level key (payloads end with `}`)."""
+        return f'{payload[:-1]},"seq":"{self.epoch}.{number}"}}'
 
     # -- events -----------------------------------------------------------------------------
 
