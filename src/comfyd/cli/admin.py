@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from comfyd.cli.credits import credits
+from comfyd.cli.registry_admin import registry_admin
 from comfyd.cli.releases import release
 from comfyd.config import ServerConfig
 from comfyd.platform.accounts.errors import AccountsError, UserNotFound
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 
 admin = typer.Typer(help="Manage users and API keys.", no_args_is_help=True)
 admin.add_typer(release, name="release")
+admin.add_typer(credits, name="credits")
+admin.add_typer(registry_admin, name="registry")
 
 T = TypeVar("T")
 

@@ -59,8 +59,15 @@ class PersonalAccessTokenRecord(Base):
     __tablename__ = "registry_personal_access_tokens"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    # Named here: the naming convention's name would pass PostgreSQL's 63-character limit.
     publisher_id: Mapped[str] = mapped_column(
-        String(100), ForeignKey("registry_publishers.id", ondelete="CASCADE"), index=True
+        String(100),
+        ForeignKey(
+            "registry_publishers.id",
+            ondelete="CASCADE",
+            name="fk_registry_personal_access_tokens_publisher_id",
+        ),
+        index=True,
     )
     name: Mapped[str] = mapped_column(String(255), default="")
     description: Mapped[str] = mapped_column(Text, default="")

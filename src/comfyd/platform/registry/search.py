@@ -1,11 +1,13 @@
 """Finding packs: the filters of `GET /nodes` and the ranked matching of `GET /nodes/search`.
 
-Matching is `LIKE` on lower-cased text, ranked so that users find what they typed: an exact pack
-id first, then the name, node class names, the description and the author; ties go to the pack's
-`search_ranking` (lower first), then installs, then rating.
+Text is looked up in the full-text index of `search_index` (FTS5 on SQLite, `tsvector` on
+PostgreSQL), every word as a prefix, and ranked so that users find what they typed: an exact pack
+id first, then the name, the id's words, node class names, the description and the author; ties go
+to the pack's `search_ranking` (lower first), then installs, then rating.
 
-TODO: full-text search (SQLite FTS5 on the embedded default, PostgreSQL `tsvector` in cluster
-mode) once a registry holds enough packs that the `LIKE` scan shows in `bench/registry.py`.
+TODO: node class names match by word prefix ("KSampl" finds `KSamplerAdvanced`, "Sampler" does
+not), where the peer's `comfy_node_search` matches anywhere inside a name. If users miss those
+matches, index the class names with FTS5's trigram tokenizer (and `pg_trgm` on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, literal, select
+from sqlalchemy import ColumnElement, Select, case, exists, false, func, literal, select
+from sqlalchemy.sql.elements import BindParameter
 
 from comfyd.db.registry import ComfyNodeRecord, PackRecord, PackVersionRecord
 from comfyd.platform.registry.errors import InvalidField
+from comfyd.platform.registry.search_index import PACK_SEARCH, matches, search_words, words_of
 from comfyd.platform.registry.states import PackStatus, VersionStatus
 
 # The columns `sort=col[;desc]` may name, with the peer's names and comfyd's.
@@ -35,7 +39,8 @@ SORTABLE = {
     "update_time": PackRecord.updated_at,
     "updated_at": PackRecord.updated_at,
 }
-_NO_MATCH = 99
+# Where a pack whose words are spread over several fields ranks.
+_SPREAD = 7
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,9 @@ class PackFilter:
     publisher_id: str | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        found = [PackRecord.status != PackStatus.DELETED]
+        found = [PackRecord.status != _constant(PackStatus.DELETED)]
         if not self.include_banned:
-            found.append(PackRecord.status != PackStatus.BANNED)
+            found.append(PackRecord.status != _constant(PackStatus.BANNED))
         if self.node_ids:
             found.append(PackRecord.id.in_(list(self.node_ids)))
         if self.updated_after is not None:
@@ -77,21 +82,29 @@ def listing(pack_filter: PackFilter, sort: Sequence[str] = ()) -> Select:
 
 
 def matching(terms: SearchTerms) -> Select:
-    """The packs `GET /nodes/search` finds, best match first."""
+    """The packs `GET /nodes/search` finds, best match first. Text without a letter or a digit
+    finds nothing."""
+    query = select(PackRecord)
+    text_words, node_words = words_of(terms.text), words_of(terms.comfy_node)
+    if (terms.text.strip() and not text_words) or (terms.comfy_node.strip() and not node_words):
+        return query.where(false())
     conditions = terms.filter.conditions()
     ranks: list[ColumnElement] = []
-    if terms.text.strip():
-        rank = _text_rank(terms.text.strip().lower())
-        conditions.append(rank < _NO_MATCH)
-        ranks.append(rank)
-    if terms.comfy_node.strip():
-        needle = terms.comfy_node.strip().lower()
-        conditions.append(_defines_class(_contains(needle)))
+    if text_words or node_words:
+        query = query.join(PACK_SEARCH, PACK_SEARCH.c.pack_id == PackRecord.id)
+    if text_words:
+        words = search_words("text_words", text_words)
+        conditions.append(matches(words))
+        ranks.append(_text_rank(_needle(terms.text), words))
+    if node_words:
+        words = search_words("node_words", node_words)
+        conditions.append(matches(words, "node_classes"))
+        needle = _needle(terms.comfy_node)
         ranks.append(case((_defines_class(func.lower(ComfyNodeRecord.name) == needle), 0), else_=1))
     if terms.repository_url.strip():
-        pattern = _contains(terms.repository_url.strip().lower())
+        pattern = _contains(_needle(terms.repository_url))
         conditions.append(func.lower(PackRecord.repository_url).like(pattern, escape="\\"))
-    return select(PackRecord).where(*conditions).order_by(*ranks, *_popularity(), PackRecord.id)
+    return query.where(*conditions).order_by(*ranks, *_popularity(), PackRecord.id)
 
 
 def count_of(query: Select) -> Select:
@@ -99,24 +112,22 @@ def count_of(query: Select) -> Select:
     return select(func.count()).select_from(query.order_by(None).subquery())
 
 
-def _text_rank(needle: str) -> ColumnElement:
-    pattern = _contains(needle)
+def _text_rank(needle: str, words: BindParameter[tuple[str, ...]]) -> ColumnElement:
     return case(
         (PackRecord.normalized_id == needle, 0),
         (func.lower(PackRecord.name) == needle, 1),
-        (func.lower(PackRecord.name).like(pattern, escape="\\"), 2),
-        (PackRecord.normalized_id.like(pattern, escape="\\"), 3),
-        (_defines_class(pattern), 4),
-        (func.lower(PackRecord.description).like(pattern, escape="\\"), 5),
-        (func.lower(PackRecord.author).like(pattern, escape="\\"), 6),
-        else_=literal(_NO_MATCH),
+        (matches(words, "name"), 2),
+        (matches(words, "identifier"), 3),
+        (matches(words, "node_classes"), 4),
+        (matches(words, "description"), 5),
+        (matches(words, "author"), 6),
+        else_=literal(_SPREAD),
     )
 
 
-def _defines_class(match: str | ColumnElement[bool]) -> ColumnElement[bool]:
-    """Whether an active version of the pack defines a node class matching `match` (a LIKE
-    pattern, or a condition on `ComfyNodeRecord`)."""
-    condition = func.lower(ComfyNodeRecord.name).like(match, escape="\\") if isinstance(match, str) else match
+def _defines_class(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Whether an active version of the pack defines a node class meeting `condition` (on
+    `ComfyNodeRecord`)."""
     return exists().where(
         PackVersionRecord.pack_id == PackRecord.id,
         PackVersionRecord.status == VersionStatus.ACTIVE,
@@ -149,6 +160,19 @@ def _order(sort: Sequence[str]) -> list[ColumnElement]:
             )
         order.append(column.desc() if direction.strip().lower() == "desc" else column.asc())
     return order
+
+
+def _constant(status: PackStatus) -> ColumnElement[str]:
+    """A status written into the SQL, not bound: PostgreSQL's generic plan for a prepared
+    statement guesses what `status != $1` keeps from the column's statistics, and for a catalogue
+    of nearly only active packs it guesses one row, then probes the search index once per pack."""
+    return literal(status.value, literal_execute=True)
+
+
+def _needle(text: str) -> str:
+    """`text` to compare with stored text: lower-cased, without NUL characters (which PostgreSQL
+    refuses in text) or surrounding space."""
+    return text.replace("\x00", "").strip().lower()
 
 
 def _contains(needle: str) -> str:

@@ -69,7 +69,7 @@ def _publishers() -> None:
         sa.ForeignKeyConstraint(
             ["publisher_id"],
             ["registry_publishers.id"],
-            name="fk_registry_personal_access_tokens_publisher_id_registry_publishers",
+            name="fk_registry_personal_access_tokens_publisher_id",
             ondelete="CASCADE",
         ),
         sa.UniqueConstraint("token_hash", name="uq_registry_personal_access_tokens_token_hash"),
