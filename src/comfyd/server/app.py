@@ -29,6 +29,7 @@ from comfyd.platform.auth import routes as auth_routes
 from comfyd.platform.auth.service import AuthService
 from comfyd.platform.billing import routes as billing_routes
 from comfyd.platform.billing import routes_page as billing_page
+from comfyd.platform.billing import routes_workspace as workspace_billing
 from comfyd.platform.customers import routes as customer_routes
 from comfyd.platform.customers import routes_keys as customer_keys
 from comfyd.platform.registry.app import RegistryMount, mounted_registry
@@ -86,6 +87,7 @@ PLATFORM_ROUTERS: list = [
     customer_keys.router,
     billing_routes.router,
     billing_page.router,
+    workspace_billing.router,
     release_routes.router,
     auth_routes.router,
     workspace_routes.router,
@@ -226,8 +228,14 @@ async def build_services(config: ServerConfig) -> Services:
     await services.auth.start()
     services.assets = build_asset_downloads(config, folders=layout, sessions=sessions, hub=services.hub)
     await services.assets.resume_unfinished()
-    if services.events is not None and services.credits is not None:
-        services.usage = UsageTracker(queue=job_queue, registry=registry, events=services.events, ledger=services.credits)
+    if services.events is not None and services.credits is not None and services.billing_owners is not None:
+        services.usage = UsageTracker(
+            queue=job_queue,
+            registry=registry,
+            events=services.events,
+            ledger=services.credits,
+            owners=services.billing_owners,
+        )
         services.usage.start()
         bus.subscribe(services.usage)
     await _tell_owners_of_lost_prompts(services, lost)

@@ -28,8 +28,10 @@ from comfyd.platform.accounts.service import AccountService
 from comfyd.platform.auth.service import AuthService
 from comfyd.platform.billing.ledger import CreditLedger
 from comfyd.platform.billing.links import BillingLinks
+from comfyd.platform.billing.owners import BillingOwners
 from comfyd.platform.billing.payments import BuiltinPayments, PaymentsProvider
 from comfyd.platform.billing.portal import BillingPortal
+from comfyd.platform.billing.workspace import WorkspaceBilling
 from comfyd.platform.customers.events import EventLog
 from comfyd.platform.customers.service import CustomerService
 from comfyd.platform.releases.service import ReleaseNotes
@@ -75,6 +77,8 @@ class Services:
     customers: CustomerService | None = None
     payments: PaymentsProvider | None = None
     billing: BillingPortal | None = None
+    billing_owners: BillingOwners | None = None
+    workspace_billing: WorkspaceBilling | None = None
     releases: ReleaseNotes | None = None
     release_webhook: ReleaseWebhook | None = None
     assets: AssetDownloads | None = None
@@ -151,8 +155,9 @@ def cache_factory(config: ServerConfig):
 
 
 def customer_services(sessions: async_sessionmaker) -> dict[str, Any]:
-    """The event log, credits ledger, customers, payments, billing page and release notes, as the
-    `Services` fields of those names. The payments provider is the built-in one (no payment)."""
+    """The event log, credits ledger, customers, payments, billing page, workspace billing and
+    release notes, as the `Services` fields of those names. The payments provider is the built-in
+    one (no payment)."""
     events = EventLog(sessions)
     credits = CreditLedger(sessions, events)
     links = BillingLinks(sessions)
@@ -164,6 +169,8 @@ def customer_services(sessions: async_sessionmaker) -> dict[str, Any]:
         "customers": CustomerService(sessions, events=events, ledger=credits),
         "payments": payments,
         "billing": BillingPortal(ledger=credits, events=events, links=links, payments=payments),
+        "billing_owners": BillingOwners(sessions),
+        "workspace_billing": WorkspaceBilling(sessions, ledger=credits, events=events, payments=payments),
         "releases": releases,
         "release_webhook": ReleaseWebhook.from_environment(releases),
     }

@@ -4,10 +4,10 @@ ComfyUI marks nodes that call paid services with `API_NODE = True`. Whoever queu
 billed for them: the signed-in identity, or on a server without sign-in the comfyd API key the
 frontend passes in `extra_data.api_key_comfy_org`. `PromptService` stores that payer on the job
 (`extra_data.comfyd_billing`, which clients cannot set); this tracker follows the prompt's events on the bus and records
-each API node's start and end against the payer's ledger — a workspace's when the payer acted in
-one, else the user's own. A node's charge is its class's `PRICE_MICRO_USD` (a comfyd extension;
-0 when the class declares none); a node that fails or is interrupted is recorded as ended with
-no charge.
+each API node's start and end against the payer's ledger — a team workspace's when the payer
+acted in one, else the user's own (a personal workspace's money is its user's: `BillingOwners`).
+A node's charge is its class's `PRICE_MICRO_USD` (a comfyd extension; 0 when the class declares
+none); a node that fails or is interrupted is recorded as ended with no charge.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from comfyd.jobs.events import Envelope, ExecutionDone
 from comfyd.jobs.prompts import PAYER_KEY
 from comfyd.jobs.queue import JobQueue
 from comfyd.platform.billing.ledger import CreditLedger, Owner
+from comfyd.platform.billing.owners import BillingOwners
 from comfyd.platform.billing.usage import api_usage_completed, api_usage_started
 from comfyd.platform.customers.events import EventLog
 
@@ -49,11 +50,20 @@ class _Run:
 class UsageTracker:
     """A bus subscriber on the server's loop; envelopes are handled in order by one task."""
 
-    def __init__(self, *, queue: JobQueue, registry: NodeRegistry, events: EventLog, ledger: CreditLedger) -> None:
+    def __init__(
+        self,
+        *,
+        queue: JobQueue,
+        registry: NodeRegistry,
+        events: EventLog,
+        ledger: CreditLedger,
+        owners: BillingOwners,
+    ) -> None:
         self.queue = queue
         self.registry = registry
         self.events = events
         self.ledger = ledger
+        self.owners = owners
         self._inbox: asyncio.Queue[Envelope | None] = asyncio.Queue()
         self._runs: dict[str, _Run | None] = {}
         self._task: asyncio.Task | None = None
@@ -107,7 +117,9 @@ class UsageTracker:
         if not isinstance(payer, dict) or not payer.get("user_id"):
             return None
         user_id, workspace_id = str(payer["user_id"]), payer.get("workspace_id")
-        owner = Owner.workspace(str(workspace_id)) if workspace_id else Owner.user(user_id)
+        owner = await self.owners.payer(
+            user_id=user_id, workspace_id=str(workspace_id) if workspace_id else None
+        )
         return _Run(owner=owner, user_id=user_id, prompt=job.prompt)
 
     async def _start(self, prompt_id: str, run: _Run, node_id: str) -> None:

@@ -1,5 +1,5 @@
-"""Dependency aliases: how the billing routes reach the payments provider and the billing page's
-service, built once by the app factory (`app.state.services`)."""
+"""Dependency aliases: how the billing routes reach the payments provider, the billing page's
+service and the workspace billing, built once by the app factory (`app.state.services`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from comfyd.platform.billing.payments import PaymentsProvider
 from comfyd.platform.billing.portal import BillingPortal
+from comfyd.platform.billing.workspace import WorkspaceBilling
 
 
 async def _payments(request: Request) -> PaymentsProvider:
@@ -19,6 +20,10 @@ async def _portal(request: Request) -> BillingPortal:
     return request.app.state.services.billing
 
 
+async def _workspace_billing(request: Request) -> WorkspaceBilling:
+    return request.app.state.services.workspace_billing
+
+
 def site_url(request: Request) -> str:
     """This server's root URL as the client reached it, for links back to it."""
     return str(request.base_url).rstrip("/")
@@ -26,3 +31,4 @@ def site_url(request: Request) -> str:
 
 Payments = Annotated[PaymentsProvider, Depends(_payments)]
 Portal = Annotated[BillingPortal, Depends(_portal)]
+WorkspaceBillingDep = Annotated[WorkspaceBilling, Depends(_workspace_billing)]

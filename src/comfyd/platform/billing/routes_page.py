@@ -1,6 +1,7 @@
 """comfyd's billing page: `GET /billing` shows a balance and its recent events, and its form posts
 to `POST /billing/credit`, which records a top-up and comes back to the page (303, so a reload does
-not add the credit twice). The page acts with the signed link in its URL, or with an API key."""
+not add the credit twice). The page acts with the signed link in its URL, or with an API key; a
+link bound to a team workspace is checked against the workspace's members of now."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from comfyd.platform.accounts.identity import OptionalIdentity
 from comfyd.platform.billing import page
-from comfyd.platform.billing.deps import Portal
+from comfyd.platform.billing.deps import Portal, WorkspaceBillingDep
 from comfyd.platform.billing.errors import InvalidAmount
 from comfyd.platform.billing.payments import PAGE_PATH
 
@@ -23,6 +24,7 @@ router = APIRouter(include_in_schema=False)
 @router.get(PAGE_PATH)
 async def billing_page(
     portal: Portal,
+    workspaces: WorkspaceBillingDep,
     identity: OptionalIdentity,
     token: str | None = None,
     amount_micros: str | None = None,
@@ -30,6 +32,7 @@ async def billing_page(
     return_url: str | None = None,
 ) -> HTMLResponse:
     visit = await portal.visit(token=token, identity=identity)
+    await workspaces.confirm(visit.grant)
     notice = f"Added {page.dollars(int(added))}." if added and added.isdigit() else None
     view = page.PageView(
         statement=await portal.statement(visit.grant),
@@ -45,12 +48,14 @@ async def billing_page(
 @router.post(PAGE_PATH + "/credit", response_model=None)
 async def add_credit(
     portal: Portal,
+    workspaces: WorkspaceBillingDep,
     identity: OptionalIdentity,
     token: Annotated[str, Form()] = "",
     amount: Annotated[str, Form()] = "",
     return_url: Annotated[str, Form()] = "",
 ) -> HTMLResponse | RedirectResponse:
     visit = await portal.visit(token=token, identity=identity)
+    await workspaces.confirm(visit.grant, adding_credit=True)
     back = page.safe_return_url(return_url)
     try:
         micros = page.parse_dollars(amount)

@@ -1,0 +1,143 @@
+"""`comfyd admin credits`: top up a balance from the machine the server runs on, without the
+billing page (for operators who settle money outside comfyd).
+
+    comfyd admin credits add --email ada@example.com --amount-usd 5
+    comfyd admin credits add --email ada@example.com --workspace <team id> --amount-usd 20
+
+The credit goes where the billing panels read it: the user's own balance, or the workspace's
+(a personal workspace's is its user's own). It is written as `credit_added`, like a top-up on the
+page, naming the user and marked as added by an administrator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from comfyd.config import ServerConfig
+from comfyd.platform.accounts.errors import AccountsError
+from comfyd.platform.billing.errors import BillingError
+from comfyd.platform.workspaces.errors import WorkspaceError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from comfyd.platform.billing.ledger import Balance, Owner
+
+credits = typer.Typer(help="Add credits to a user's or a workspace's balance.", no_args_is_help=True)
+
+# The same options as the other `comfyd admin` commands (declared again: `admin` imports this module).
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="the server's database (default: under the base directory)"),
+]
+BaseDirectory = Annotated[
+    Path | None,
+    typer.Option("--base-directory", help="the server's base directory (default: the current one)"),
+]
+
+
+@dataclass(frozen=True)
+class TopUp:
+    """What `add` asks for: `amount_micros` for `email`'s balance, or for `workspace_id`'s."""
+
+    email: str
+    workspace_id: str | None
+    amount_micros: int
+
+
+@credits.command("add")
+def add(
+    email: Annotated[
+        str, typer.Option("--email", help="the user the credit is for (and recorded as added for)")
+    ],
+    amount_usd: Annotated[
+        str, typer.Option("--amount-usd", help="the amount in US dollars, e.g. 5 or 12.50")
+    ],
+    workspace: Annotated[
+        str | None,
+        typer.Option("--workspace", help="a workspace of the user's to credit instead of the user"),
+    ] = None,
+    database_url: DatabaseUrl = None,
+    base_directory: BaseDirectory = None,
+) -> None:
+    """Add credit and print the new balance in micros (millionths of a dollar)."""
+    from comfyd.platform.billing.page import dollars, parse_dollars
+
+    if database_url and base_directory:
+        raise typer.BadParameter("give --database-url or --base-directory, not both")
+    config = ServerConfig(base_directory=base_directory or Path.cwd(), database_url=database_url)
+    try:
+        top_up = TopUp(email, workspace, parse_dollars(amount_usd))
+        balance = asyncio.run(_add(config.effective_database_url, top_up))
+    except (AccountsError, BillingError, WorkspaceError) as exc:
+        _fail(exc.message, exc)
+    typer.echo(balance.amount_micros)
+    typer.echo(
+        f"Added {dollars(top_up.amount_micros)}; the balance is {dollars(balance.amount_micros)}.", err=True
+    )
+
+
+def _fail(message: str, exc: Exception) -> NoReturn:
+    """A domain error exits with status 1 and its message, as the other admin commands do."""
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(1) from exc
+
+
+async def _add(database_url: str, top_up: TopUp) -> Balance:
+    from comfyd.platform.billing.ledger import CreditLedger
+    from comfyd.platform.billing.payments import BuiltinPayments
+    from comfyd.platform.customers.events import EventLog
+
+    async with _sessions(database_url) as sessions:
+        user_id, owner = await _whose(sessions, top_up)
+        ledger = CreditLedger(sessions, EventLog(sessions))
+        return await ledger.add_credit(
+            owner,
+            top_up.amount_micros,
+            by_user_id=user_id,
+            source=BuiltinPayments.name,
+            details={"added_by": "admin"},
+        )
+
+
+async def _whose(sessions: async_sessionmaker[AsyncSession], top_up: TopUp) -> tuple[str, Owner]:
+    """The user's id and the balance to credit. Raises `UserNotFound`, `WorkspaceNotFound`, or
+    `NoWorkspaceAccess` when the user is not a member of the workspace."""
+    from comfyd.platform.accounts.errors import UserNotFound
+    from comfyd.platform.accounts.service import AccountService
+    from comfyd.platform.billing.ledger import Owner
+    from comfyd.platform.billing.owners import owner_of
+    from comfyd.platform.workspaces.membership import require_membership
+    from comfyd.platform.workspaces.permissions import Permission
+
+    user = await AccountService(sessions).find_user_by_email(top_up.email)
+    if user is None:
+        raise UserNotFound(top_up.email)
+    if top_up.workspace_id is None:
+        return user.id, Owner.user(user.id)
+    async with sessions() as session:
+        membership = await require_membership(
+            session, workspace_id=top_up.workspace_id, user_id=user.id, permission=Permission.WORKSPACE_READ
+        )
+    return user.id, owner_of(membership.workspace)
+
+
+@asynccontextmanager
+async def _sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    # Imported here: SQLAlchemy and Alembic would slow down every `comfyd` command.
+    from comfyd.db.base import create_engine, session_factory
+    from comfyd.db.migrate import upgrade
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,166 @@
+"""`Billing`: a harness that talks to a real `comfyd serve` (`tests/server/conftest.py`'s
+`ServerProcess`) as the frontend's workspace client does.
+
+Users and API keys are made with `comfyd admin` (run in-process through its typer app, on the
+server's own database file); teams, invites and top-ups go through the HTTP routes.
+
+    def test_something(billing):
+        ada, grace = billing.user(), billing.user()
+        team = billing.team(ada)                      # a team workspace Ada owns
+        billing.join(ada, team, grace)                # Ada invites Grace, Grace accepts
+        billing.get(grace, "/api/billing/balance", workspace=team)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sqlite3
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from typer.testing import CliRunner
+
+from comfyd.cli.main import app as comfyd_cli
+
+TESTS = Path(__file__).parents[2]
+WORKSPACE_HEADER = "Comfy-Workspace-Id"
+WAIT_SECONDS = 60
+T = TypeVar("T")
+
+
+def server_fixtures():
+    """`tests/server/conftest.py`, loaded by path (test folders are not packages)."""
+    name = "comfyd_server_fixtures"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, TESTS / "server" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass(frozen=True)
+class Account:
+    user_id: str
+    email: str
+    key: str
+
+
+class Billing:
+    """One server, its database file, and the calls the tests make on it."""
+
+    @staticmethod
+    def token_of(url: str) -> str:
+        """The signed token in a billing page URL."""
+        return parse_qs(urlsplit(url).query)["token"][0]
+
+    def __init__(self, process) -> None:
+        self.process = process
+        self.url = process.url
+        self.base_dir: Path = process.base_dir
+        self.database_path = self.base_dir / "user" / "comfyd.db"
+
+    # --- comfyd admin -------------------------------------------------------------------------
+
+    def admin(self, *args: str) -> Any:
+        """`comfyd admin ARGS --base-directory <the server's>`, in-process; returns click's result."""
+        return CliRunner().invoke(comfyd_cli, ["admin", *args, "--base-directory", str(self.base_dir)])
+
+    def user(self) -> Account:
+        """A new user and API key, made with `comfyd admin create-user` / `create-api-key`."""
+        email = f"user-{uuid.uuid4().hex[:10]}@example.com"
+        made = self.admin("create-user", "--email", email)
+        assert made.exit_code == 0, made.output
+        keyed = self.admin("create-api-key", "--email", email)
+        assert keyed.exit_code == 0, keyed.output
+        return Account(made.stdout.strip(), email, keyed.stdout.strip().splitlines()[-1])
+
+    # --- HTTP ---------------------------------------------------------------------------------
+
+    def client(
+        self, account: Account | None = None, *, workspace: str | None = None, token: str | None = None
+    ) -> httpx.Client:
+        """A client signed in with `account`'s API key (or a Bearer `token`), acting in `workspace`."""
+        headers = {}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        elif account is not None:
+            headers["X-API-Key"] = account.key
+        if workspace is not None:
+            headers[WORKSPACE_HEADER] = workspace
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def request(self, account: Account | None, method: str, path: str, **kwargs) -> httpx.Response:
+        workspace, token = kwargs.pop("workspace", None), kwargs.pop("token", None)
+        with self.client(account, workspace=workspace, token=token) as http:
+            return http.request(method, path, **kwargs)
+
+    def get(self, account: Account | None, path: str, **kwargs) -> dict:
+        """The JSON of a GET that must succeed."""
+        reply = self.request(account, "GET", path, **kwargs)
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    def team(self, owner: Account, name: str = "Studio") -> str:
+        reply = self.request(owner, "POST", "/api/workspaces", json={"name": name})
+        assert reply.status_code == 201, reply.text
+        return reply.json()["id"]
+
+    def personal(self, account: Account) -> str:
+        return self.get(account, "/api/workspaces")["default_workspace_id"]
+
+    def join(self, owner: Account, team: str, member: Account) -> None:
+        """`owner` invites `member` to `team` and `member` accepts."""
+        invited = self.request(
+            owner, "POST", "/api/workspace/invites", workspace=team, json={"email": member.email}
+        )
+        assert invited.status_code == 201, invited.text
+        accepted = self.request(member, "POST", f"/api/invites/{invited.json()['token']}/accept")
+        assert accepted.status_code == 200, accepted.text
+
+    def set_role(self, owner: Account, team: str, member: Account, role: str) -> None:
+        path = f"/api/workspace/members/{member.user_id}"
+        reply = self.request(owner, "PATCH", path, workspace=team, json={"role": role})
+        assert reply.status_code == 200, reply.text
+
+    def balance(self, account: Account, workspace: str | None = None) -> int:
+        return self.get(account, "/api/billing/balance", workspace=workspace)["amount_micros"]
+
+    def portal_url(self, account: Account, workspace: str | None = None, **body) -> str:
+        reply = self.request(account, "POST", "/api/billing/payment-portal", workspace=workspace, json=body)
+        assert reply.status_code == 200, reply.text
+        return reply.json()["url"]
+
+    def top_up(self, account: Account, workspace: str | None, amount: str) -> httpx.Response:
+        """Add credit as an owner does: open the payment portal, submit the page's form (no API key)."""
+        token = self.token_of(self.portal_url(account, workspace))
+        with httpx.Client(base_url=self.url, timeout=30) as browser:
+            return browser.post("/billing/credit", data={"token": token, "amount": amount})
+
+    # --- the database -------------------------------------------------------------------------
+
+    def rows(self, sql: str, *params) -> list[tuple]:
+        connection = sqlite3.connect(self.database_path, timeout=30)
+        try:
+            return connection.execute(sql, params).fetchall()
+        finally:
+            connection.close()
+
+
+def wait_for(probe: Callable[[], T | None], what: str) -> T:
+    """Poll `probe` until it returns something; fail after a minute (a liveness bound, not a timing)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        found = probe()
+        if found is not None:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"gave up waiting for {what}")
