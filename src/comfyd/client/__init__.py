@@ -7,14 +7,22 @@
         for file in result.files:
             data = client.view(**file.view_args)
 
-`AsyncComfyClient` has the same methods, awaited. `RegistryService` and `AsyncRegistryService`
-are the frontend's registry service (failed calls return None and set `error`). Every call takes
-`cancel=`, a `CancelToken`. Every name is re-exported here from the private modules; import from
+`AsyncComfyClient` has the same methods, awaited. The frontend's platform services come as
+sync/async twins too: `RegistryService`, `CustomerEventsService` and `ReleaseService` (failed
+calls return None and set `error`), and `WorkspaceApi` (failed calls raise `WorkspaceApiError`).
+Every call takes `cancel=`, a `CancelToken`. Every name is re-exported here from the private modules; import from
 `comfyd.client`, not from them.
 """
 
 from comfyd.client._cancel import CancelToken
 from comfyd.client._client import AsyncComfyClient, ComfyClient
+from comfyd.client._customer_events import (
+    AsyncCustomerEventsService,
+    AuditLog,
+    CustomerEventsResponse,
+    CustomerEventsService,
+    EventType,
+)
 from comfyd.client._errors import (
     APIError,
     AuthenticationFailed,
@@ -75,6 +83,7 @@ from comfyd.client._registry_models import (
     PublisherMember,
     PublisherUser,
 )
+from comfyd.client._releases import AsyncReleaseService, ReleaseNote, ReleaseService
 from comfyd.client._streams import AsyncEventStream, Backoff, EventStream
 from comfyd.client._types import (
     USE_CLIENT_DEFAULT,
@@ -84,14 +93,66 @@ from comfyd.client._types import (
     TimeoutTypes,
     UseClientDefault,
 )
+from comfyd.client._workspace_errors import NoWorkspaceAccessError, WorkspaceApiError
+from comfyd.client._workspace_models import (
+    AcceptInviteResponse,
+    BillingBalanceResponse,
+    BillingCapabilities,
+    BillingCapabilitiesResponse,
+    BillingCapabilityScope,
+    BillingEvent,
+    BillingEventsResponse,
+    BillingPlansResponse,
+    BillingPortalRequest,
+    BillingPortalResponse,
+    BillingStatusResponse,
+    CurrentWorkspaceResponse,
+    InviteCreate,
+    ListInvitesResponse,
+    ListMembersResponse,
+    ListWorkspacesResponse,
+    Member,
+    MemberCapabilities,
+    MemberRoleUpdate,
+    PaginationInfo,
+    PaymentPortalRequest,
+    PaymentPortalResponse,
+    PendingInvite,
+    Plan,
+    PlanAvailability,
+    PlanSeatSummary,
+    Workspace,
+    WorkspaceCreate,
+    WorkspaceSummary,
+    WorkspaceTokenRequest,
+    WorkspaceTokenResponse,
+    WorkspaceUpdate,
+    WorkspaceWithRole,
+)
+from comfyd.client._workspaces import AsyncWorkspaceApi, WorkspaceApi
 
 __all__ = [
     "APIError",
+    "AcceptInviteResponse",
     "AsyncComfyClient",
+    "AsyncCustomerEventsService",
     "AsyncEventStream",
     "AsyncRegistryService",
+    "AsyncReleaseService",
+    "AsyncWorkspaceApi",
+    "AuditLog",
     "AuthenticationFailed",
     "Backoff",
+    "BillingBalanceResponse",
+    "BillingCapabilities",
+    "BillingCapabilitiesResponse",
+    "BillingCapabilityScope",
+    "BillingEvent",
+    "BillingEventsResponse",
+    "BillingPlansResponse",
+    "BillingPortalRequest",
+    "BillingPortalResponse",
+    "BillingStatusResponse",
     "BulkNodeVersionResult",
     "BulkNodeVersionsRequest",
     "BulkNodeVersionsResponse",
@@ -101,8 +162,12 @@ __all__ = [
     "ComfyNode",
     "ComfydError",
     "Conflict",
+    "CurrentWorkspaceResponse",
+    "CustomerEventsResponse",
+    "CustomerEventsService",
     "Event",
     "EventStream",
+    "EventType",
     "Executed",
     "Executing",
     "ExecutionCached",
@@ -116,10 +181,18 @@ __all__ = [
     "HistoryEntry",
     "HistoryStatus",
     "ImageSource",
+    "InviteCreate",
     "Job",
     "JobList",
     "ListAllNodesResponse",
     "ListComfyNodesResponse",
+    "ListInvitesResponse",
+    "ListMembersResponse",
+    "ListWorkspacesResponse",
+    "Member",
+    "MemberCapabilities",
+    "MemberRoleUpdate",
+    "NoWorkspaceAccessError",
     "Node",
     "NodeDef",
     "NodeVersion",
@@ -127,6 +200,13 @@ __all__ = [
     "NotFound",
     "OutputFile",
     "Pagination",
+    "PaginationInfo",
+    "PaymentPortalRequest",
+    "PaymentPortalResponse",
+    "PendingInvite",
+    "Plan",
+    "PlanAvailability",
+    "PlanSeatSummary",
     "PreviewImage",
     "Progress",
     "ProgressState",
@@ -141,6 +221,8 @@ __all__ = [
     "QueuedPrompt",
     "Reconnected",
     "RegistryService",
+    "ReleaseNote",
+    "ReleaseService",
     "RunResult",
     "RunTimedOut",
     "Status",
@@ -151,4 +233,13 @@ __all__ = [
     "Unknown",
     "UploadedImage",
     "UseClientDefault",
+    "Workspace",
+    "WorkspaceApi",
+    "WorkspaceApiError",
+    "WorkspaceCreate",
+    "WorkspaceSummary",
+    "WorkspaceTokenRequest",
+    "WorkspaceTokenResponse",
+    "WorkspaceUpdate",
+    "WorkspaceWithRole",
 ]
