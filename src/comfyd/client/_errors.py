@@ -10,7 +10,9 @@
     │   └── UnexpectedResponse    a 2xx whose body is not the JSON ComfyUI documents
     ├── ExecutionFailed           a queued prompt failed or was interrupted while running
     ├── RunTimedOut               `run(timeout=...)` ran out before the prompt finished
-    └── Cancelled                 the call's `CancelToken` was cancelled before it finished
+    ├── Cancelled                 the call's `CancelToken` was cancelled before it finished
+    └── WorkspaceApiError         a `WorkspaceApi` call failed (`_workspace_errors.py`)
+        └── NoWorkspaceAccessError    403 `no_workspace_access`
 
 HTTP failures keep httpx's `request` and `response`; socket failures have no response.
 """
@@ -133,8 +135,9 @@ class Cancelled(ComfydError):
     """The call was cancelled through its `CancelToken`; it was abandoned, not failed.
 
     Its connection was closed rather than reused, so nothing of the cancelled exchange is left
-    behind. Services (`RegistryService`, ...) do not raise it: they return None and leave `error`
-    unset, as the seed's services do with an aborted request.
+    behind. The registry, customer-events and release services do not raise it: they return None
+    and leave `error` unset, as the seed's services do with an aborted request. `WorkspaceApi`,
+    which raises on every failure as the frontend's does, raises it (still leaving `error` unset).
     """
 
     def __init__(self, reason: str = "The call was cancelled.") -> None:
