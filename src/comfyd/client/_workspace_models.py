@@ -198,14 +198,17 @@ class BillingStatusResponse(_CloudModel):
 
 
 class BillingBalanceResponse(_CloudModel):
-    """The workspace's credit in millionths of `currency`'s unit."""
+    """The workspace's credit in CENTS of `currency`, despite the names: the peer's schema keeps
+    the misnamed `*_micros` fields for compatibility (the `*_cents` twins carry the same values).
+    A fraction of a cent (after a small API-node charge) comes as a float."""
 
-    amount_micros: int
+    amount_micros: int | float
     currency: str
-    prepaid_balance_micros: int | None = None
-    cloud_credit_balance_micros: int | None = None
-    pending_charges_micros: int | None = None
-    effective_balance_micros: int | None = None
+    amount_cents: int | float | None = None
+    prepaid_balance_micros: int | float | None = None
+    cloud_credit_balance_micros: int | float | None = None
+    pending_charges_micros: int | float | None = None
+    effective_balance_micros: int | float | None = None
 
 
 class PlanAvailability(_CloudModel):

@@ -28,6 +28,7 @@ import httpx
 from typer.testing import CliRunner
 
 from comfyd.cli.main import app as comfyd_cli
+from comfyd.platform.billing.ledger import MICROS_PER_CENT
 
 TESTS = Path(__file__).parents[2]
 WORKSPACE_HEADER = "Comfy-Workspace-Id"
@@ -132,7 +133,10 @@ class Billing:
         assert reply.status_code == 200, reply.text
 
     def balance(self, account: Account, workspace: str | None = None) -> int:
-        return self.get(account, "/api/billing/balance", workspace=workspace)["amount_micros"]
+        """The balance in micros, as the ledger keeps it; the wire carries cents in every field."""
+        reply = self.get(account, "/api/billing/balance", workspace=workspace)
+        assert reply["amount_micros"] == reply["amount_cents"] == reply["effective_balance_cents"]
+        return round(reply["amount_cents"] * MICROS_PER_CENT)
 
     def portal_url(self, account: Account, workspace: str | None = None, **body) -> str:
         reply = self.request(account, "POST", "/api/billing/payment-portal", workspace=workspace, json=body)

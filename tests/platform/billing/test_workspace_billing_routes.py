@@ -62,7 +62,12 @@ def test_a_personal_workspace_is_on_the_self_hosted_plan_with_one_seat(billing):
     )
     assert capabilities["resolved_for"] == {"user_id": ada.user_id, "workspace_id": billing.personal(ada)}
     allowed = {name for name, value in capabilities["capabilities"].items() if value}
-    assert allowed == {"can_top_up"}  # no subscriptions to change, nobody to invite to a personal workspace
+    # No subscriptions or seats to change, nobody to invite to a personal workspace, nothing to
+    # leave or delete; its owner tops up and opens the billing page ("manage subscription").
+    assert allowed == {
+        "can_top_up", "can_manage_billing", "can_manage_subscription", "can_open_plans",
+        "can_run_workflows", "can_view_own_usage",
+    }
 
 
 def test_a_teams_status_counts_its_members_and_has_funds_after_a_top_up(billing):
@@ -109,6 +114,9 @@ def test_members_read_the_billing_but_only_owners_open_the_payment_portal(billin
     owner = billing.get(ada, "/api/billing/capabilities", workspace=team)["capabilities"]
     assert (member["can_top_up"], member["can_invite_members"]) == (False, False)
     assert (owner["can_top_up"], owner["can_invite_members"]) == (True, True)
+    assert (member["can_manage_subscription"], member["can_manage_members"]) == (False, False)
+    assert (owner["can_manage_subscription"], owner["can_manage_members"]) == (True, True)
+    assert member["can_leave_workspace"] and member["can_view_team_usage"] and not member["can_delete_workspace"]
     assert billing.portal_url(ada, team).startswith(f"{billing.url}/billing?token=")
 
 
@@ -132,7 +140,7 @@ def test_a_workspace_token_acts_in_its_own_workspace(billing):
 
     balance = billing.get(None, "/api/billing/balance", token=minted.json()["token"])
 
-    assert balance["amount_micros"] == 2_000_000
+    assert balance["amount_micros"] == balance["amount_cents"] == 200  # cents, as the frontend reads both
     assert billing.balance(ada) == 0  # the key alone acts in the personal workspace
 
 

@@ -55,6 +55,11 @@ BILLING_BALANCE_RESPONSE = {
     "cloud_credit_balance_micros": Optional(NUMBER),
     "pending_charges_micros": Optional(NUMBER),
     "effective_balance_micros": Optional(NUMBER),
+    "amount_cents": Optional(NUMBER),
+    "prepaid_balance_cents": Optional(NUMBER),
+    "cloud_credit_balance_cents": Optional(NUMBER),
+    "pending_charges_cents": Optional(NUMBER),
+    "effective_balance_cents": Optional(NUMBER),
 }
 
 PLAN = {
@@ -84,14 +89,31 @@ PLAN = {
 BILLING_PLANS_RESPONSE = {"plans": [PLAN], "current_plan_slug": Optional(str)}
 
 BILLING_CAPABILITIES_RESPONSE = {
+    # zBillingCapabilities of the installed frontend package (1.58): every one required but
+    # can_view_own_usage.
     "capabilities": {
         "can_cancel": bool,
         "can_change_seats": bool,
+        "can_delete_workspace": bool,
         "can_downgrade_to_personal": bool,
+        "can_edit_workspace": bool,
         "can_invite_members": bool,
+        "can_leave_workspace": bool,
+        "can_manage_auto_top_up": bool,
+        "can_manage_billing": bool,
+        "can_manage_members": bool,
+        "can_manage_partner_node_access": bool,
+        "can_manage_subscription": bool,
+        "can_open_plans": bool,
         "can_reactivate": bool,
+        "can_revert_scheduled_change": bool,
+        "can_run_workflows": bool,
         "can_subscribe_self_serve": bool,
         "can_top_up": bool,
+        "can_upgrade": bool,
+        "can_view_pending_invites": bool,
+        "can_view_team_usage": bool,
+        "can_view_own_usage": Optional(bool),
     },
     "expires_at": DATETIME_STRING,
     "resolved_for": {"user_id": str, "workspace_id": str},

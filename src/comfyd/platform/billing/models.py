@@ -30,13 +30,26 @@ class BillingStatusResponse(BaseModel):
     team_credit_stop: None = None
 
 
+Cents = int | float
+"""An amount in cents: whole cents as an integer, a fraction of a cent as a number."""
+
+
 class BillingBalanceResponse(BaseModel):
-    amount_micros: int
+    """Every amount is in cents, the `*_micros` ones too: the peer's schema says they are cents
+    under a legacy name, and the frontend reads them so (`formatCreditsFromCents`). The `*_cents`
+    twins carry the same values under honest names."""
+
+    amount_micros: Cents
     currency: str
-    prepaid_balance_micros: int
-    cloud_credit_balance_micros: int
-    pending_charges_micros: int
-    effective_balance_micros: int
+    prepaid_balance_micros: Cents
+    cloud_credit_balance_micros: Cents
+    pending_charges_micros: Cents
+    effective_balance_micros: Cents
+    amount_cents: Cents
+    prepaid_balance_cents: Cents
+    cloud_credit_balance_cents: Cents
+    pending_charges_cents: Cents
+    effective_balance_cents: Cents
 
 
 class PlanAvailability(BaseModel):
@@ -67,13 +80,30 @@ class BillingPlansResponse(BaseModel):
 
 
 class BillingCapabilities(BaseModel):
+    """Every capability the installed frontend's schema requires (`zBillingCapabilities`)."""
+
     can_cancel: bool
     can_change_seats: bool
+    can_delete_workspace: bool
     can_downgrade_to_personal: bool
+    can_edit_workspace: bool
     can_invite_members: bool
+    can_leave_workspace: bool
+    can_manage_auto_top_up: bool
+    can_manage_billing: bool
+    can_manage_members: bool
+    can_manage_partner_node_access: bool
+    can_manage_subscription: bool
+    can_open_plans: bool
     can_reactivate: bool
+    can_revert_scheduled_change: bool
+    can_run_workflows: bool
     can_subscribe_self_serve: bool
     can_top_up: bool
+    can_upgrade: bool
+    can_view_own_usage: bool
+    can_view_pending_invites: bool
+    can_view_team_usage: bool
 
 
 class BillingCapabilityScope(BaseModel):

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from comfyd.db.accounts import utcnow
+from comfyd.db.workspaces import WorkspaceRole
 from comfyd.platform.accounts.identity import Identity
 from comfyd.platform.billing.errors import BillingLinkInvalid, TopUpNotAllowed
-from comfyd.platform.billing.ledger import Balance, CreditLedger, Owner, OwnerKind
+from comfyd.platform.billing.ledger import MICROS_PER_CENT, Balance, CreditLedger, Owner, OwnerKind
 from comfyd.platform.billing.links import BillingGrant
 from comfyd.platform.billing.models import (
     BillingBalanceResponse,
@@ -28,6 +29,7 @@ from comfyd.platform.billing.models import (
     BillingEventsResponse,
     BillingPlansResponse,
     BillingStatusResponse,
+    Cents,
     Plan,
     PlanAvailability,
     PlanSeatSummary,
@@ -127,17 +129,35 @@ class WorkspaceBilling:
     async def capabilities(self, identity: Identity) -> BillingCapabilitiesResponse:
         account = await self.account(identity)
         membership = account.membership
-        may_invite = not membership.workspace.is_personal and Permission.INVITE_CREATE in permissions_of(
-            membership.role
-        )
+        team = not membership.workspace.is_personal
+        may_invite = team and Permission.INVITE_CREATE in permissions_of(membership.role)
+        manages = allows(membership, BillingPermission.BILLING_MANAGE)
+        owner = membership.role == WorkspaceRole.OWNER
+        # Subscriptions, seats and auto top-up do not exist on a self-hosted server, so those
+        # are never offered; "managing the subscription" is opening comfyd's own billing page.
         capabilities = BillingCapabilities(
             can_cancel=False,
             can_change_seats=False,
+            can_delete_workspace=team and owner,
             can_downgrade_to_personal=False,
+            can_edit_workspace=team and owner,
             can_invite_members=may_invite,
+            can_leave_workspace=team,
+            can_manage_auto_top_up=False,
+            can_manage_billing=manages,
+            can_manage_members=team and owner,
+            can_manage_partner_node_access=False,
+            can_manage_subscription=manages,
+            can_open_plans=True,
             can_reactivate=False,
+            can_revert_scheduled_change=False,
+            can_run_workflows=True,
             can_subscribe_self_serve=False,
-            can_top_up=allows(membership, BillingPermission.BILLING_MANAGE),
+            can_top_up=manages,
+            can_upgrade=False,
+            can_view_own_usage=True,
+            can_view_pending_invites=may_invite,
+            can_view_team_usage=team,
         )
         return BillingCapabilitiesResponse(
             capabilities=capabilities,
@@ -188,11 +208,25 @@ class WorkspaceBilling:
 
 def _balance_response(balance: Balance) -> BillingBalanceResponse:
     # All of a comfyd balance is prepaid credit, settled at once: no cloud credits, nothing pending.
+    # The wire is in cents, `*_micros` included (see `BillingBalanceResponse`); the ledger's micros
+    # would show the frontend ten thousand times the credits.
+    amount = _cents(balance.amount_micros)
     return BillingBalanceResponse(
-        amount_micros=balance.amount_micros,
+        amount_micros=amount,
         currency=balance.currency,
-        prepaid_balance_micros=balance.amount_micros,
+        prepaid_balance_micros=amount,
         cloud_credit_balance_micros=0,
         pending_charges_micros=0,
-        effective_balance_micros=balance.amount_micros,
+        effective_balance_micros=amount,
+        amount_cents=amount,
+        prepaid_balance_cents=amount,
+        cloud_credit_balance_cents=0,
+        pending_charges_cents=0,
+        effective_balance_cents=amount,
     )
+
+
+def _cents(amount_micros: int) -> Cents:
+    """Micros as cents, exactly: an integer when whole, else a number (a usage charge can be 0.15¢)."""
+    whole, rest = divmod(amount_micros, MICROS_PER_CENT)
+    return whole if rest == 0 else amount_micros / MICROS_PER_CENT
