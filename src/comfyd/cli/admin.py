@@ -1,26 +1,23 @@
-"""`comfyd admin`: manage users and API keys on a server's database, from the machine it runs on.
-
-The database is the one `comfyd serve` uses with the same `--base-directory` or `--database-url`,
-brought to the newest schema first, so these commands work before the server has ever started.
-"""
+"""`comfyd admin`: manage users and API keys on a server's database, from the machine it runs on
+(the options and the database handling all admin commands share are in `cli/database.py`)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from comfyd.cli.credits import credits
+from comfyd.cli.database import BaseDirectory, DatabaseUrl, run_on_database
 from comfyd.cli.registry_admin import registry_admin
 from comfyd.cli.releases import release
-from comfyd.config import ServerConfig
 from comfyd.platform.accounts.errors import AccountsError, UserNotFound
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
     from comfyd.db.accounts import UserRecord
     from comfyd.platform.accounts.service import AccountService
 
@@ -30,13 +27,6 @@ admin.add_typer(credits, name="credits")
 admin.add_typer(registry_admin, name="registry")
 
 T = TypeVar("T")
-
-DatabaseUrl = Annotated[
-    str | None, typer.Option("--database-url", help="the server's database (default: under the base directory)")
-]
-BaseDirectory = Annotated[
-    Path | None, typer.Option("--base-directory", help="the server's base directory (default: the current one)")
-]
 
 
 @admin.command("create-user")
@@ -94,37 +84,9 @@ def _run(
     command: Callable[[AccountService], Awaitable[T]], database_url: str | None, base_directory: Path | None
 ) -> T:
     """Run `command` on the server's accounts; a domain error exits with status 1 and its message."""
-    config = _config(database_url, base_directory)
-
-    async def run() -> T:
-        async with _accounts(config.effective_database_url) as accounts:
-            return await command(accounts)
-
-    try:
-        return asyncio.run(run())
-    except AccountsError as exc:
-        typer.echo(f"Error: {exc.message}", err=True)
-        raise typer.Exit(1) from exc
-
-
-def _config(database_url: str | None, base_directory: Path | None) -> ServerConfig:
-    if database_url and base_directory:
-        raise typer.BadParameter("give --database-url or --base-directory, not both")
-    if base_directory is not None:
-        return ServerConfig(base_directory=base_directory, database_url=database_url)
-    return ServerConfig(database_url=database_url)
-
-
-@asynccontextmanager
-async def _accounts(database_url: str) -> AsyncIterator[AccountService]:
-    # Imported here: SQLAlchemy, Alembic and FastAPI would add half a second to every `comfyd` command.
-    from comfyd.db.base import create_engine, session_factory
-    from comfyd.db.migrate import upgrade
     from comfyd.platform.accounts.service import AccountService
 
-    engine = create_engine(database_url)
-    try:
-        await upgrade(engine)
-        yield AccountService(session_factory(engine))
-    finally:
-        await engine.dispose()
+    async def on_accounts(sessions: async_sessionmaker[AsyncSession]) -> T:
+        return await command(AccountService(sessions))
+
+    return run_on_database(on_accounts, database_url, base_directory, errors=(AccountsError,))

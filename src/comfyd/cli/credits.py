@@ -11,16 +11,12 @@ page, naming the user and marked as added by an administrator.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from comfyd.config import ServerConfig
+from comfyd.cli.database import BaseDirectory, DatabaseUrl, fail, run_on_database
 from comfyd.platform.accounts.errors import AccountsError
 from comfyd.platform.billing.errors import BillingError
 from comfyd.platform.workspaces.errors import WorkspaceError
@@ -31,16 +27,6 @@ if TYPE_CHECKING:
     from comfyd.platform.billing.ledger import Balance, Owner
 
 credits = typer.Typer(help="Add credits to a user's or a workspace's balance.", no_args_is_help=True)
-
-# The same options as the other `comfyd admin` commands (declared again: `admin` imports this module).
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option("--database-url", help="the server's database (default: under the base directory)"),
-]
-BaseDirectory = Annotated[
-    Path | None,
-    typer.Option("--base-directory", help="the server's base directory (default: the current one)"),
-]
 
 
 @dataclass(frozen=True)
@@ -70,41 +56,36 @@ def add(
     """Add credit and print the new balance in micros (millionths of a dollar)."""
     from comfyd.platform.billing.page import dollars, parse_dollars
 
-    if database_url and base_directory:
-        raise typer.BadParameter("give --database-url or --base-directory, not both")
-    config = ServerConfig(base_directory=base_directory or Path.cwd(), database_url=database_url)
     try:
         top_up = TopUp(email, workspace, parse_dollars(amount_usd))
-        balance = asyncio.run(_add(config.effective_database_url, top_up))
-    except (AccountsError, BillingError, WorkspaceError) as exc:
-        _fail(exc.message, exc)
+    except BillingError as exc:
+        fail(exc.message, exc)
+    balance = run_on_database(
+        lambda sessions: _add(sessions, top_up),
+        database_url,
+        base_directory,
+        errors=(AccountsError, BillingError, WorkspaceError),
+    )
     typer.echo(balance.amount_micros)
     typer.echo(
         f"Added {dollars(top_up.amount_micros)}; the balance is {dollars(balance.amount_micros)}.", err=True
     )
 
 
-def _fail(message: str, exc: Exception) -> NoReturn:
-    """A domain error exits with status 1 and its message, as the other admin commands do."""
-    typer.echo(f"Error: {message}", err=True)
-    raise typer.Exit(1) from exc
-
-
-async def _add(database_url: str, top_up: TopUp) -> Balance:
+async def _add(sessions: async_sessionmaker[AsyncSession], top_up: TopUp) -> Balance:
     from comfyd.platform.billing.ledger import CreditLedger
     from comfyd.platform.billing.payments import BuiltinPayments
     from comfyd.platform.customers.events import EventLog
 
-    async with _sessions(database_url) as sessions:
-        user_id, owner = await _whose(sessions, top_up)
-        ledger = CreditLedger(sessions, EventLog(sessions))
-        return await ledger.add_credit(
-            owner,
-            top_up.amount_micros,
-            by_user_id=user_id,
-            source=BuiltinPayments.name,
-            details={"added_by": "admin"},
-        )
+    user_id, owner = await _whose(sessions, top_up)
+    ledger = CreditLedger(sessions, EventLog(sessions))
+    return await ledger.add_credit(
+        owner,
+        top_up.amount_micros,
+        by_user_id=user_id,
+        source=BuiltinPayments.name,
+        details={"added_by": "admin"},
+    )
 
 
 async def _whose(sessions: async_sessionmaker[AsyncSession], top_up: TopUp) -> tuple[str, Owner]:
@@ -127,17 +108,3 @@ async def _whose(sessions: async_sessionmaker[AsyncSession], top_up: TopUp) -> t
             session, workspace_id=top_up.workspace_id, user_id=user.id, permission=Permission.WORKSPACE_READ
         )
     return user.id, owner_of(membership.workspace)
-
-
-@asynccontextmanager
-async def _sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    # Imported here: SQLAlchemy and Alembic would slow down every `comfyd` command.
-    from comfyd.db.base import create_engine, session_factory
-    from comfyd.db.migrate import upgrade
-
-    engine = create_engine(database_url)
-    try:
-        await upgrade(engine)
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()

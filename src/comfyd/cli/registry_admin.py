@@ -10,16 +10,17 @@ The commands call the same `Moderation` service as the registry's admin routes, 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from comfyd.config import ServerConfig
+from comfyd.cli.database import BaseDirectory, DatabaseUrl, run_on_database
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
     from comfyd.platform.registry.moderation import Moderation
     from comfyd.platform.registry.states import VersionStatus
 
@@ -28,15 +29,6 @@ registry_admin = typer.Typer(
 )
 
 T = TypeVar("T")
-# The same options as the other `comfyd admin` commands (declared again: `admin` imports this module).
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option("--database-url", help="the server's database (default: under the base directory)"),
-]
-BaseDirectory = Annotated[
-    Path | None,
-    typer.Option("--base-directory", help="the server's base directory (default: the current one)"),
-]
 STATUSES = ("active", "flagged", "banned", "deleted")
 
 
@@ -113,40 +105,15 @@ def _run(
 ) -> T:
     """Run `command` on the server's registry; a domain error exits with status 1 and its message."""
     from comfyd.platform.accounts.errors import AccountsError
-    from comfyd.platform.registry.errors import RegistryError
-
-    url = _database_url(database_url, base_directory)
-    try:
-        return asyncio.run(_with_moderation(url, command))
-    except (RegistryError, AccountsError) as exc:
-        typer.echo(f"Error: {exc.message}", err=True)
-        raise typer.Exit(1) from exc
-
-
-async def _with_moderation(database_url: str, command: Callable[[Moderation], Awaitable[T]]) -> T:
-    # Imported here: SQLAlchemy, Alembic and FastAPI would add half a second to every `comfyd` command.
-    from comfyd.db.base import create_engine, session_factory
-    from comfyd.db.migrate import upgrade
     from comfyd.platform.accounts.service import AccountService
+    from comfyd.platform.registry.errors import RegistryError
     from comfyd.platform.registry.moderation import Moderation
 
-    engine = create_engine(database_url)
-    try:
-        await upgrade(engine)
-        sessions = session_factory(engine)
+    async def on_registry(sessions: async_sessionmaker[AsyncSession]) -> T:
         accounts = AccountService(sessions)
         try:
             return await command(Moderation(sessions, accounts))
         finally:
             await accounts.drain()
-    finally:
-        await engine.dispose()
 
-
-def _database_url(database_url: str | None, base_directory: Path | None) -> str:
-    if database_url and base_directory:
-        raise typer.BadParameter("give --database-url or --base-directory, not both")
-    values: dict = {"database_url": database_url}
-    if base_directory is not None:
-        values["base_directory"] = base_directory
-    return ServerConfig(**values).effective_database_url
+    return run_on_database(on_registry, database_url, base_directory, errors=(RegistryError, AccountsError))

@@ -9,33 +9,23 @@ frontend's Help Center), on the server's database, from the machine it runs on.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from comfyd.config import ServerConfig
+from comfyd.cli.database import BaseDirectory, DatabaseUrl, run_on_database
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
     from comfyd.platform.releases.service import ReleaseNote, ReleaseNotes
 
 release = typer.Typer(help="Manage the release notes the frontend's Help Center shows.", no_args_is_help=True)
 
 T = TypeVar("T")
-
-# The same options as the other `comfyd admin` commands (declared again: `admin` imports this module).
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option("--database-url", help="the server's database (default: under the base directory)"),
-]
-BaseDirectory = Annotated[
-    Path | None,
-    typer.Option("--base-directory", help="the server's base directory (default: the current one)"),
-]
 
 
 @release.command("add")
@@ -118,32 +108,9 @@ def _run(
 ) -> T:
     """Run `command` on the server's release notes; a domain error exits with status 1 and its message."""
     from comfyd.platform.releases.errors import ReleasesError
-
-    if database_url and base_directory:
-        raise typer.BadParameter("give --database-url or --base-directory, not both")
-    config = ServerConfig(base_directory=base_directory or Path.cwd(), database_url=database_url)
-
-    async def run() -> T:
-        async with _notes(config.effective_database_url) as notes:
-            return await command(notes)
-
-    try:
-        return asyncio.run(run())
-    except ReleasesError as exc:
-        typer.echo(f"Error: {exc.message}", err=True)
-        raise typer.Exit(1) from exc
-
-
-@asynccontextmanager
-async def _notes(database_url: str) -> AsyncIterator[ReleaseNotes]:
-    # Imported here: SQLAlchemy and Alembic would slow down every `comfyd` command.
-    from comfyd.db.base import create_engine, session_factory
-    from comfyd.db.migrate import upgrade
     from comfyd.platform.releases.service import ReleaseNotes
 
-    engine = create_engine(database_url)
-    try:
-        await upgrade(engine)
-        yield ReleaseNotes(session_factory(engine))
-    finally:
-        await engine.dispose()
+    async def on_notes(sessions: async_sessionmaker[AsyncSession]) -> T:
+        return await command(ReleaseNotes(sessions))
+
+    return run_on_database(on_notes, database_url, base_directory, errors=(ReleasesError,))
