@@ -10,11 +10,11 @@ the wire and left out. Fields the schema requires but allows to be null (`schedu
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from comfyd.platform.customers.events import Event, EventPage
+from comfyd.platform.customers.models import AuditLog, CustomerEventsResponse
 
 SubscriptionTier = Literal["FREE", "STANDARD", "CREATOR", "PRO", "FOUNDERS_EDITION", "TEAM", "ENTERPRISE"]
 SubscriptionDuration = Literal["MONTHLY", "ANNUAL"]
@@ -129,35 +129,16 @@ class BillingCapabilitiesResponse(BaseModel):
     )
 
 
-class BillingEvent(BaseModel):
-    event_id: str
-    event_type: str
-    params: dict[str, Any]
-    createdAt: datetime
-
-    @classmethod
-    def of(cls, event: Event) -> BillingEvent:
-        return cls(
-            event_id=event.id, event_type=event.event_type, params=event.params, createdAt=event.created_at
-        )
+class BillingEvent(AuditLog):
+    """Comfy Cloud's name for a customer-event row (it may add `member_*` and `api_key_*` fields,
+    which comfyd does not record)."""
 
 
-class BillingEventsResponse(BaseModel):
-    events: list[BillingEvent]
-    page: int
-    limit: int
-    total: int
-    totalPages: int
+class BillingEventsResponse(CustomerEventsResponse):
+    """`GET /api/billing/events`: the customer-events page with Cloud's row name."""
 
-    @classmethod
-    def of(cls, page: EventPage) -> BillingEventsResponse:
-        return cls(
-            events=[BillingEvent.of(event) for event in page.events],
-            page=page.page,
-            limit=page.limit,
-            total=page.total,
-            totalPages=page.total_pages,
-        )
+    events: list[BillingEvent]  # type: ignore[assignment]  (a narrower row, same wire shape)
+    event_model: ClassVar[type[AuditLog]] = BillingEvent
 
 
 class PaymentPortalRequest(BaseModel):

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, Field
 
@@ -50,7 +50,7 @@ class AuditLog(BaseModel):
     createdAt: datetime
 
     @classmethod
-    def of(cls, event: Event) -> AuditLog:
+    def of(cls, event: Event) -> Self:
         return cls(
             event_id=event.id, event_type=event.event_type, params=event.params, createdAt=event.created_at
         )
@@ -63,10 +63,13 @@ class CustomerEventsResponse(BaseModel):
     limit: int
     totalPages: int
 
+    # The row model `of` builds; Comfy Cloud's billing events page names the same row differently.
+    event_model: ClassVar[type[AuditLog]] = AuditLog
+
     @classmethod
-    def of(cls, page: EventPage) -> CustomerEventsResponse:
+    def of(cls, page: EventPage) -> Self:
         return cls(
-            events=[AuditLog.of(event) for event in page.events],
+            events=[cls.event_model.of(event) for event in page.events],
             total=page.total,
             page=page.page,
             limit=page.limit,
