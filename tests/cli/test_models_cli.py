@@ -2,50 +2,33 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-TESTS = Path(__file__).parents[1]
+import asset_fileserver as fileserver
+from admin_accounts import create_account
+from comfyd_process import ComfydServer
+
 SIZE = 3 * 1024 * 1024 + 5
+DATA = fileserver.model_bytes(SIZE)
 
 pytestmark = pytest.mark.slow
-
-
-def _load(name: str, path: Path) -> ModuleType:
-    """A helper module loaded by path (test folders are not packages); once per session."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the class is built
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-servers = _load("comfyd_server_fixtures", TESTS / "server" / "conftest.py")
-fileserver = _load("asset_fileserver", TESTS / "assets" / "asset_fileserver.py")
-asset_accounts = _load("asset_accounts", TESTS / "assets" / "asset_accounts.py")
-DATA = fileserver.model_bytes(SIZE)
 
 
 @pytest.fixture(scope="module")
 def asset_server(tmp_path_factory) -> Iterator:
     """A server that may download from loopback (where the test's file server is)."""
-    process = servers.ServerProcess(
-        tmp_path_factory.mktemp("comfyd"), servers.free_port(), ("--asset-download-allow-private",)
-    ).start()
+    process = ComfydServer(tmp_path_factory.mktemp("comfyd"), "--asset-download-allow-private").start()
     yield process
     process.stop()
 
 
 @pytest.fixture(scope="module")
 def api_key(asset_server) -> str:
-    return asset_accounts.create_api_key(asset_server.base_dir / "user" / "comfyd.db", admin=True)
+    return create_account(asset_server.database_url, admin=True, key_name="asset tests").key
 
 
 @pytest.fixture

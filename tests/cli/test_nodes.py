@@ -3,7 +3,6 @@ packs published to it the way comfy-cli publishes them and checked by the regist
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -16,22 +15,8 @@ from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).parents[1]
-
-
-def _registry_fixtures():
-    """`tests/platform/registry/conftest.py`, loaded by path, for its registry process and harness."""
-    name = "comfyd_registry_fixtures"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, TESTS / "platform" / "registry" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-_registries = _registry_fixtures()
+from comfyd_process import RegistryServer, free_port
+from registry_harness import Registry
 
 
 def comfyd(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -95,9 +80,9 @@ def tiny_wheel(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Published:
-    process = _registries.RegistryProcess(tmp_path_factory.mktemp("registry")).start()
+    process = RegistryServer(tmp_path_factory.mktemp("registry")).start()
     try:
-        registry = _registries.Registry(process.url, process.database_url)
+        registry = Registry(process.url, process.database_url)
         owner = registry.user()
         publisher = registry.publisher(owner)
         token = registry.token(owner, publisher)
@@ -260,7 +245,7 @@ def test_install_reads_the_registry_from_the_environment(published, tmp_path):
 
 
 def test_install_reports_an_unreachable_registry(tmp_path):
-    port = _registries.free_port()
+    port = free_port()
     done = comfyd(
         "nodes",
         "install",

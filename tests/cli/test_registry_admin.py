@@ -3,31 +3,17 @@ mounted registry (`/registry`) then answers for the bans and statuses over HTTP.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-REGISTRY_CONFTEST = Path(__file__).parents[1] / "platform" / "registry" / "conftest.py"
-
-
-def _registry_fixtures():
-    """The registry tests' `conftest.py`, loaded by path, for its `Registry` harness."""
-    name = "comfyd_registry_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REGISTRY_CONFTEST)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the class is built
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+from registry_harness import Registry
 
 
 @pytest.fixture(scope="module")
 def registry(server):
-    database_url = f"sqlite+aiosqlite:///{server.base_dir / 'user' / 'comfyd.db'}"
-    return _registry_fixtures().Registry(f"{server.url}/registry", database_url)
+    return Registry(f"{server.url}/registry", server.database_url)
 
 
 @pytest.fixture

@@ -1,18 +1,15 @@
 """A real `comfyd serve` for the client tests, with the test node pack in `packs/`, and a
 `client` fixture that runs each test with `ComfyClient` and again with `AsyncComfyClient`.
 
-The server process comes from `tests/server/conftest.py` (loaded by path, as pytest does not share
-conftest modules between sibling folders), so the client is tested against the same real server
-the route tests use.
+The server process is `comfyd_process.ComfydServer`, the one the route tests use, so the client is
+tested against the same real server.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.util
 import inspect
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,33 +18,19 @@ import pytest
 from tcp_proxy import TcpProxy
 
 from comfyd.client import AsyncComfyClient, ComfyClient
+from comfyd_process import ComfydServer
 
 HERE = Path(__file__).parent
 EXTRA_MODEL_PATHS = HERE / "extra_model_paths.yaml"
 
 
-def _server_fixtures():
-    spec = importlib.util.spec_from_file_location(
-        "comfyd_server_fixtures", HERE.parent / "server" / "conftest.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-_servers = _server_fixtures()
-ServerProcess = _servers.ServerProcess
-
-
-def start(base_dir: Path, *flags: str) -> ServerProcess:
+def start(base_dir: Path, *flags: str) -> ComfydServer:
     """A server whose node registry includes the test pack."""
-    flags = ("--extra-model-paths-config", str(EXTRA_MODEL_PATHS), *flags)
-    return ServerProcess(base_dir, _servers.free_port(), flags).start()
+    return ComfydServer(base_dir, "--extra-model-paths-config", str(EXTRA_MODEL_PATHS), *flags).start()
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[ServerProcess]:
+def server(tmp_path_factory) -> Iterator[ComfydServer]:
     process = start(tmp_path_factory.mktemp("comfyd"))
     yield process
     process.stop()
@@ -56,9 +39,9 @@ def server(tmp_path_factory) -> Iterator[ServerProcess]:
 @pytest.fixture
 def start_server(tmp_path_factory) -> Iterator:
     """Start a private server with extra flags (e.g. `--multi-user`); stopped after the test."""
-    started: list[ServerProcess] = []
+    started: list[ComfydServer] = []
 
-    def start_private(*flags: str) -> ServerProcess:
+    def start_private(*flags: str) -> ComfydServer:
         started.append(start(tmp_path_factory.mktemp("comfyd"), *flags))
         return started[-1]
 

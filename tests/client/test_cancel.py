@@ -14,6 +14,7 @@ import time
 
 import pytest
 from client_graphs import slow_graph
+from twins import in_thread
 
 from comfyd.client import (
     AsyncComfyClient,
@@ -34,19 +35,6 @@ def pool_connections(client) -> list:
     return list(transport.connections if hasattr(transport, "connections") else transport._pool.connections)
 
 
-def in_thread(function, *args, **kwargs) -> tuple[threading.Thread, dict]:
-    """Run `function` in a thread; the dict gets its `result` or `error`."""
-    outcome: dict = {}
-
-    def target() -> None:
-        try:
-            outcome["result"] = function(*args, **kwargs)
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    return thread, outcome
 
 
 def wait_idle(server_url: str) -> None:

@@ -7,7 +7,6 @@ for the server only for error answers the real server does not give on demand.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import socket
 import time
 import uuid
@@ -16,6 +15,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from client_graphs import failing_graph, image_graph, invalid_graph, slow_graph
+from twins import surface
 
 from comfyd.client import (
     APIError,
@@ -434,20 +434,10 @@ def test_a_network_error_from_the_transport_becomes_transport_error_with_the_req
 # -- the twins ----------------------------------------------------------------------------------
 
 
-def _surface(cls: type) -> dict[str, list[tuple]]:
-    methods = {
-        name: getattr(cls, name)
-        for name in dir(cls)
-        if not name.startswith("_") and callable(getattr(cls, name))
-    }
-    return {
-        name: [(p.name, p.kind, p.default) for p in inspect.signature(method).parameters.values()]
-        for name, method in methods.items()
-    }
 
 
 def test_sync_and_async_clients_have_the_same_methods_and_parameters():
-    sync, async_ = _surface(ComfyClient), _surface(AsyncComfyClient)
+    sync, async_ = surface(ComfyClient), surface(AsyncComfyClient)
 
     assert sync.pop("close") == async_.pop("aclose")
     assert sync == async_

@@ -9,19 +9,15 @@ what to answer.
 
 from __future__ import annotations
 
-import importlib.util
-import inspect
 import socket
-import sys
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from status_server import StatusServer
 from tcp_proxy import TcpProxy
+from twins import in_thread, port_of, surface
 
 from comfyd.client import (
     AsyncRegistryService,
@@ -32,22 +28,10 @@ from comfyd.client import (
     NodeVersionIdentifier,
     RegistryService,
 )
+from comfyd_process import RegistryServer
+from registry_harness import Registry
 
-TESTS = Path(__file__).parents[1]
 ACTIVE = "NodeVersionStatusActive"
-
-
-def _registry_harness():
-    name = "comfyd_registry_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, TESTS / "platform" / "registry" / "conftest.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-harness = _registry_harness()
 
 
 @dataclass
@@ -62,8 +46,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Iterator[World]:
-    process = harness.RegistryProcess(tmp_path_factory.mktemp("registry")).start()
-    registry = harness.Registry(process.url, process.database_url)
+    process = RegistryServer(tmp_path_factory.mktemp("registry")).start()
+    registry = Registry(process.url, process.database_url)
     ada, admin = registry.user(), registry.user(admin=True)
     publisher = registry.publisher(ada)
     token = registry.token(ada, publisher)
@@ -261,7 +245,7 @@ def test_a_review_without_an_api_key_is_unauthorized(twin, world):
 
 
 def test_a_400_without_a_route_message_shows_the_servers_message(registry, world):
-    with harness.Registry(world.url, "").client() as http:
+    with Registry(world.url, "").client() as http:
         message = http.get("/nodes", params={"sort": "nope"}).json()["message"]
 
     assert registry.list_all_packs(sort=["nope"]) is None
@@ -335,20 +319,11 @@ def test_an_answer_of_the_wrong_shape_is_an_error(answering):
 @pytest.fixture
 def held(twin, world) -> Iterator[tuple]:
     """A registry service behind a `TcpProxy` that can hold the registry's answers back."""
-    proxy = TcpProxy(int(world.url.rsplit(":", 1)[1]))
+    proxy = TcpProxy(port_of(world.url))
     yield proxy, twin(proxy.url, sync=RegistryService, async_=AsyncRegistryService, timeout=None)
     proxy.close()
 
 
-def start(function, *args, **kwargs) -> tuple[threading.Thread, dict]:
-    outcome: dict = {}
-
-    def target() -> None:
-        outcome["result"] = function(*args, **kwargs)
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    return thread, outcome
 
 
 def test_is_loading_while_a_call_runs_and_error_clears_when_the_next_starts(held, world):
@@ -356,7 +331,7 @@ def test_is_loading_while_a_call_runs_and_error_clears_when_the_next_starts(held
     assert service.get_pack_by_id(MISSING) is None and service.error is not None
     proxy.hold()
 
-    thread, outcome = start(service.get_pack_by_id, world.pack)
+    thread, outcome = in_thread(service.get_pack_by_id, world.pack)
     proxy.wait_until(lambda: proxy.held_bytes > 0, "the registry's answer")
     assert service.is_loading is True and service.error is None
     proxy.release()
@@ -371,7 +346,7 @@ def test_a_cancelled_call_returns_none_leaves_error_unset_and_closes_its_connect
     proxy.hold()
     token = CancelToken()
 
-    thread, outcome = start(service.search, search=world.pack, cancel=token)
+    thread, outcome = in_thread(service.search, search=world.pack, cancel=token)
     proxy.wait_until(lambda: proxy.held_bytes > 0, "the registry's answer")
     token.cancel()
     thread.join(30)
@@ -385,7 +360,7 @@ def test_a_cancelled_call_returns_none_leaves_error_unset_and_closes_its_connect
 async def test_an_async_service_call_cancelled_as_a_task_stops_loading(world):
     import asyncio
 
-    proxy = TcpProxy(int(world.url.rsplit(":", 1)[1]))
+    proxy = TcpProxy(port_of(world.url))
     try:
         async with AsyncRegistryService(proxy.url, timeout=None) as service:
             proxy.hold()
@@ -407,20 +382,10 @@ async def test_an_async_service_call_cancelled_as_a_task_stops_loading(world):
 # -- the twins ----------------------------------------------------------------------------------
 
 
-def _surface(cls: type) -> dict[str, list[tuple]]:
-    methods = {
-        name: getattr(cls, name)
-        for name in dir(cls)
-        if not name.startswith("_") and callable(getattr(cls, name))
-    }
-    return {
-        name: [(p.name, p.kind, p.default) for p in inspect.signature(method).parameters.values()]
-        for name, method in methods.items()
-    }
 
 
 def test_sync_and_async_registry_services_have_the_same_methods_and_parameters():
-    sync, async_ = _surface(RegistryService), _surface(AsyncRegistryService)
+    sync, async_ = surface(RegistryService), surface(AsyncRegistryService)
 
     assert sync.pop("close") == async_.pop("aclose")
     assert sync == async_

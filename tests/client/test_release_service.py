@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from platform_accounts import comfyd_admin, in_thread, port_of, surface
 from status_server import StatusServer
 from tcp_proxy import TcpProxy
+from twins import in_thread, port_of, surface
 
+from admin_accounts import comfyd_admin
 from comfyd.client import AsyncReleaseService, CancelToken, ReleaseNote, ReleaseService
 
 NOTES = [

@@ -16,10 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from platform_accounts import Account, comfyd_admin, in_thread, new_account, port_of, surface
+from platform_accounts import new_account
 from status_server import StatusServer
 from tcp_proxy import TcpProxy
+from twins import in_thread, port_of, surface
 
+from admin_accounts import Account, comfyd_admin
 from comfyd.client import (
     AsyncWorkspaceApi,
     BillingEventsResponse,

@@ -7,49 +7,33 @@ Each test gets a schema of its own, migrated from scratch and dropped afterwards
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from job_factories import running_job, submission
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from comfyd.db.base import session_factory
 from comfyd.db.migrate import upgrade
 from comfyd.jobs.errors import IllegalTransition, PromptIdConflict
 from comfyd.jobs.queue import JobQueue
 from comfyd.jobs.states import JobStatus
+from migrating import postgres_schema, schema_engine
 
 pytestmark = [
     pytest.mark.anyio,
 ]
 
-SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 JOBS_REVISION = "0001"  # the migration that creates the jobs table; the queue needs nothing else
-
-
-def schema_engine(schema: str) -> AsyncEngine:
-    return create_async_engine(SERVER, connect_args={"server_settings": {"search_path": schema}})
 
 
 @pytest.fixture
 async def schema() -> AsyncIterator[str]:
-    name = f"jobs_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(SERVER)
-    try:
-        async with admin.begin() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{name}"'))
-    except (OSError, ConnectionError) as exc:
-        await admin.dispose()
-        pytest.skip(f"NO POSTGRESQL at {SERVER} ({exc}); the PostgreSQL queue tests did not run")
-    migrating = schema_engine(name)
-    await upgrade(migrating, revision=JOBS_REVISION)
-    await migrating.dispose()
-    yield name
-    async with admin.begin() as connection:
-        await connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-    await admin.dispose()
+    async with postgres_schema("jobs", skipped="the PostgreSQL queue tests") as name:
+        migrating = schema_engine(name)
+        await upgrade(migrating, revision=JOBS_REVISION)
+        await migrating.dispose()
+        yield name
 
 
 @pytest.fixture

@@ -3,10 +3,7 @@ behaviour that the command line cannot easily provoke."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,29 +12,16 @@ from comfyd.packs.installer import PackInstaller, uninstall_pack
 from comfyd.packs.records import RECORD_FILE, describe, read_record
 from comfyd.platform.registry.archives import ArchiveLimits
 from comfyd.platform.registry.remote import RemoteRegistry
-
-TESTS = Path(__file__).parents[1]
-
-
-def _registry_fixtures():
-    name = "comfyd_registry_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, TESTS / "platform" / "registry" / "conftest.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the class is built
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_registries = _registry_fixtures()
+from comfyd_process import RegistryServer, free_port
+from registry_harness import Registry
 
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     """A registry with one pack: 1.0.0 is a good pack, 2.0.0 a zip-slip archive (flagged)."""
-    process = _registries.RegistryProcess(tmp_path_factory.mktemp("registry")).start()
+    process = RegistryServer(tmp_path_factory.mktemp("registry")).start()
     try:
-        registry = _registries.Registry(process.url, process.database_url)
+        registry = Registry(process.url, process.database_url)
         owner = registry.user()
         publisher = registry.publisher(owner)
         token = registry.token(owner, publisher)
@@ -94,7 +78,7 @@ async def test_an_unknown_version_is_unavailable(published, tmp_path):
 
 @pytest.mark.anyio
 async def test_an_unreachable_registry_is_unavailable(tmp_path):
-    async with RemoteRegistry(f"http://127.0.0.1:{_registries.free_port()}") as remote:
+    async with RemoteRegistry(f"http://127.0.0.1:{free_port()}") as remote:
         with pytest.raises(RegistryUnavailable):
             await PackInstaller(tmp_path, remote).install("anything")
 

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 import httpx
 
 if TYPE_CHECKING:
-    from conftest import ServerProcess
+    from comfyd_process import ComfydServer
 
 PREFIXES = ["", "/api"]
 
 
-def create_user(server: ServerProcess, name: str | None = None) -> str:
+def create_user(server: ComfydServer, name: str | None = None) -> str:
     """A new user on a `--multi-user` server; a random name unless one is given."""
     with server.client() as http:
         reply = http.post("/users", json={"username": name or f"user {uuid.uuid4().hex[:8]}"})
@@ -28,13 +28,13 @@ def create_user(server: ServerProcess, name: str | None = None) -> str:
     return reply.json()
 
 
-def client_as(server: ServerProcess, user_id: str) -> httpx.Client:
+def client_as(server: ComfydServer, user_id: str) -> httpx.Client:
     return server.client(headers={"Comfy-User": user_id})
 
 
-def user_dir(server: ServerProcess) -> Path:
+def user_dir(server: ComfydServer) -> Path:
     return server.base_dir / "user"
 
 
-def user_root(server: ServerProcess, user_id: str) -> Path:
+def user_root(server: ComfydServer, user_id: str) -> Path:
     return user_dir(server) / user_id

@@ -4,12 +4,12 @@ the owner of the comfyd API key the frontend passes in `extra_data.api_key_comfy
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from prompting import queue_prompt, wait_for, wait_for_history
+
+from admin_accounts import admin_account
 
 API_PACK = '''
 class FakeImageApi:
@@ -47,15 +47,6 @@ NODE_CLASS_MAPPINGS = {"FakeImageApi": FakeImageApi, "FreeNode": FreeNode}
 '''
 
 
-def comfyd_admin(base: Path, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "comfyd", "admin", *args, "--base-directory", str(base)],
-        capture_output=True, text=True, timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip().splitlines()[-1]
-
-
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("usage")
@@ -71,9 +62,8 @@ def server(start_module_server, base):
 
 
 def new_customer(server, base: Path, email: str) -> str:
-    comfyd_admin(base, "create-user", "--email", email)
-    key = comfyd_admin(base, "create-api-key", "--email", email)
-    with server.client(headers={"X-API-Key": key}) as http:
+    key = admin_account(base, email=email).key
+    with server.client(key=key) as http:
         assert http.post("/customers", json={"signup_source": "localhost"}).status_code in (200, 201)
     return key
 

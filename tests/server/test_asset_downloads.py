@@ -7,19 +7,19 @@ the test that checks the default refuses it. Progress is read from `/ws` as the 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
+
+import asset_fileserver as fileserver
+from admin_accounts import create_account
 
 TESTS = Path(__file__).parents[1]
 EXTRA_MODEL_PATHS = TESTS / "assets" / "extra_model_paths.yaml"
@@ -27,22 +27,9 @@ ASSET_FLAGS = ("--asset-download-allow-private", "--extra-model-paths-config", s
 SIZE = 6 * 1024 * 1024 + 11
 FINISHED = {"completed", "failed", "cancelled"}
 
-pytestmark = pytest.mark.slow
-
-
-def _helper(name: str) -> ModuleType:
-    """A helper module of tests/assets, loaded by path (test folders are not packages)."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, TESTS / "assets" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the class is built
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fileserver = _helper("asset_fileserver")
-asset_accounts = _helper("asset_accounts")
 DATA = fileserver.model_bytes(SIZE)
+
+pytestmark = pytest.mark.slow
 
 
 class AssetEvents:
@@ -80,7 +67,7 @@ def server(start_module_server):
 
 @pytest.fixture(scope="module")
 def admin(server) -> Iterator[httpx.Client]:
-    key = asset_accounts.create_api_key(database(server), admin=True)
+    key = api_key(server, admin=True)
     with server.client(headers={"X-API-Key": key}) as client:
         yield client
 
@@ -91,8 +78,9 @@ def files() -> Iterator:
         yield served
 
 
-def database(server) -> Path:
-    return server.base_dir / "user" / "comfyd.db"
+def api_key(server, *, admin: bool) -> str:
+    """A new user (an administrator or not) and an API key of theirs, on the server's database."""
+    return create_account(server.database_url, admin=admin, key_name="asset tests").key
 
 
 def checkpoints(server) -> Path:
@@ -192,7 +180,7 @@ def test_traversal_in_the_filename_or_folder_is_refused(admin, files, folder, fi
 def test_a_download_needs_an_administrators_api_key(server, files):
     url = files.add("/models/x.safetensors", DATA)
     body = {"url": url, "folder": "checkpoints"}
-    user_key = asset_accounts.create_api_key(database(server), admin=False)
+    user_key = api_key(server, admin=False)
 
     with server.client() as anonymous:
         assert anonymous.post("/api/assets/download", json=body).status_code == 401
@@ -225,7 +213,7 @@ def test_a_download_can_be_cancelled(server, admin, files):
 
 def test_a_private_address_is_refused_by_default(start_server, files):
     default = start_server()
-    key = asset_accounts.create_api_key(database(default), admin=True)
+    key = api_key(default, admin=True)
     url = files.add("/models/x.safetensors", DATA)
 
     with default.client(headers={"X-API-Key": key}) as admin:
@@ -239,7 +227,7 @@ def test_a_private_address_is_refused_by_default(start_server, files):
 
 def test_a_killed_server_resumes_the_download_from_the_bytes_on_disk(start_server, files):
     server = start_server(*ASSET_FLAGS)
-    key = asset_accounts.create_api_key(database(server), admin=True)
+    key = api_key(server, admin=True)
     files.pause_first_at = 4 * 1024 * 1024  # the first response stalls here until the test ends
     url = files.add("/models/resumed.safetensors", DATA)
     client_id = uuid.uuid4().hex

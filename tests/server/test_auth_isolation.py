@@ -6,8 +6,6 @@ any route or `/ws`. Users and keys are made with `comfyd admin`, as an operator 
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,23 +15,14 @@ from PIL import Image
 from prompting import image_graph, is_done, listen, new_client_id, of_prompt, queue_prompt, wait_for_history
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from admin_accounts import comfyd_admin
+
 
 @dataclass
 class Member:
     name: str
     key: str
     http: httpx.Client
-
-
-def comfyd_admin(base: Path, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "comfyd", "admin", *args, "--base-directory", str(base)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip().splitlines()[-1]
 
 
 def png(color: tuple[int, int, int]) -> bytes:

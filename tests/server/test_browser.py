@@ -9,25 +9,14 @@ that comfyd's Content-Security-Policy blocks on purpose (no telemetry or outside
 
 from __future__ import annotations
 
-import shutil
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from chromium import CHROMIUM, CHROMIUM_FLAGS, needs_chromium
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a test dependency (pip install -e '.[test]')")
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 OPTIONAL_RESOURCES = (
     "/user.css",
     "/api/userdata/user.css",
@@ -62,7 +51,7 @@ def _is_expected(message, base_url: str) -> bool:
     return False
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed; scripts/test installs it")
+@needs_chromium
 def test_frontend_queues_a_workflow_of_builtin_nodes_and_shows_the_output(server):
     # First-run dialogs (the template browser) would cover the Run button.
     httpx.post(f"{server.url}/api/settings", json={"Comfy.TutorialCompleted": True}).raise_for_status()

@@ -17,42 +17,28 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import re
-import shutil
 import ssl
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
+from chromium import CHROMIUM, CHROMIUM_FLAGS, needs_chromium
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from admin_accounts import admin_account, comfyd_admin
 from comfyd.platform.auth.tls import CERTIFICATE_NAME
+from comfyd_process import ComfydServer
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is a test dependency (pip install -e '.[test]')"
 )
 expect = sync_api.expect
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 # The platform routes the panels call; each must answer them, none with an error.
 PLATFORM_PATHS = re.compile(r"^/(customers|releases|api/(workspaces?|billing|auth|invites))(/|$|\?)")
@@ -64,61 +50,22 @@ EMAIL = "ada@example.com"
 NOTE_CONTENT = "## Self-hosted notes\n\nPublished with `comfyd admin release add`."
 
 
-def _server_fixtures():
-    """`tests/server/conftest.py` as a module, for its `ServerProcess` (conftests are not imported by name)."""
-    name = "comfyd_server_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the class is built
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fixtures = _server_fixtures()
-
-
-class HttpsServer(fixtures.ServerProcess):
+class HttpsServer(ComfydServer):
     """`comfyd serve --tls-self-signed`, trusted by the test through the certificate it made."""
 
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
+    def __init__(self, base_dir: Path) -> None:
+        flags = ("--listen", "127.0.0.1", "--tls-self-signed")
+        super().__init__(base_dir, *flags, scheme="https", verify=False)
 
     @property
     def certificate(self) -> Path:
         return self.base_dir / "user" / "tls" / CERTIFICATE_NAME
 
-    def trust(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.certificate))
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + fixtures.STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"comfyd exited with {self.process.returncode}:\n{self.log()}")
-            if self._answers():
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"comfyd did not start in {fixtures.STARTUP_SECONDS}s:\n{self.log()}")
-
-    def _answers(self) -> bool:
-        if not self.certificate.is_file():  # made at start-up, before the server listens
-            return False
-        try:
-            return httpx.get(f"{self.url}/api/features", verify=self.trust(), timeout=1).status_code == 200
-        except (httpx.HTTPError, ssl.SSLError):
-            return False
-
-    def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, verify=self.trust(), timeout=30, **kwargs)
-
-    def admin(self, *args: str) -> str:
-        """Run `comfyd admin ...` on this server's database and return what it printed."""
-        command = [sys.executable, "-m", "comfyd", "admin", *args, "--base-directory", str(self.base_dir)]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stderr}"
-        return done.stdout.strip()
+    def start(self) -> HttpsServer:
+        super().start()
+        # The certificate exists once the server answers; from here on, clients trust it alone.
+        self.verify = ssl.create_default_context(cafile=str(self.certificate))
+        return self
 
     def spki_hash(self) -> str:
         """The base64 SHA-256 of the certificate's SubjectPublicKeyInfo, as Chromium pins keys."""
@@ -178,7 +125,7 @@ class Account:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[HttpsServer]:
     base = tmp_path_factory.mktemp("comfyd")
-    process = HttpsServer(base, fixtures.free_port(), ("--listen", "127.0.0.1", "--tls-self-signed")).start()
+    process = HttpsServer(base).start()
     yield process
     process.stop()
 
@@ -186,20 +133,18 @@ def server(tmp_path_factory) -> Iterator[HttpsServer]:
 @pytest.fixture(scope="module")
 def account(server: HttpsServer) -> Account:
     """Ada, a customer with two top-ups behind her, and a release newer than the server's ComfyUI."""
-    server.admin("create-user", "--email", EMAIL, "--name", "Ada")
-    key = server.admin("create-api-key", "--email", EMAIL, "--name", "browser").splitlines()[0]
-    with server.client(headers={"X-API-Key": key}) as http:
+    key = admin_account(server.base_dir, email=EMAIL, name="Ada", key_name="browser").key
+    with server.client(key=key) as http:
         assert http.post("/customers", json={"signup_source": "localhost"}).status_code == 201
         checkout = http.post("/customers/credit", json={"amount_micros": 5_000_000, "currency": "usd"})
     assert checkout.status_code == 201, checkout.text
     _pay_on_billing_page(server, checkout.json()["checkout_url"], "5.00")
-    added = server.admin("credits", "add", "--email", EMAIL, "--amount-usd", "7.25")
+    added = comfyd_admin(server.base_dir, "credits", "add", "--email", EMAIL, "--amount-usd", "7.25")
     balance_micros = int(added.splitlines()[0])  # the ledger's new balance
     version = _newer_than(_comfyui_version(server))
     published = (datetime.now(UTC) - timedelta(days=3, hours=1)).isoformat()
-    server.admin(
-        "release", "add", "--version", version, "--content", NOTE_CONTENT, "--published-at", published
-    )
+    note = ("--version", version, "--content", NOTE_CONTENT, "--published-at", published)
+    comfyd_admin(server.base_dir, "release", "add", *note)
     # First-run dialogs (the template browser) would cover the page.
     with server.client() as http:
         http.post("/api/settings", json={"Comfy.TutorialCompleted": True}).raise_for_status()
@@ -274,7 +219,7 @@ def open_page(page, server: HttpsServer) -> None:
     page.wait_for_function("() => window.app && window.app.graph", timeout=UI_TIMEOUT_MS)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed; scripts/test installs it")
+@needs_chromium
 def test_the_credits_panel_shows_comfyds_balance_and_events_after_api_key_sign_in(
     server, account, page, traffic
 ):
@@ -304,7 +249,7 @@ def test_the_credits_panel_shows_comfyds_balance_and_events_after_api_key_sign_i
     assert traffic.failures() == []
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed; scripts/test installs it")
+@needs_chromium
 def test_the_help_center_lists_a_release_note_added_with_the_admin_command(server, account, page, traffic):
     with page.expect_response(is_release_list, timeout=UI_TIMEOUT_MS) as fetched:
         open_page(page, server)

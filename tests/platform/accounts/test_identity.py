@@ -7,21 +7,18 @@ served by a real uvicorn in a thread.
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from comfyd.db.base import create_engine, session_factory
 from comfyd.platform.accounts.errors import UserExists, UserNotFound
 from comfyd.platform.accounts.identity import OptionalIdentity, RequiredIdentity, install_error_handlers
 from comfyd.platform.accounts.service import AccountService
+from uvicorn_thread import served
 
 pytestmark = pytest.mark.anyio
 
@@ -59,27 +56,6 @@ def identity_app(database_url: str) -> FastAPI:
     return app
 
 
-@contextlib.contextmanager
-def uvicorn_server(app: FastAPI) -> Iterator[str]:
-    """`app` on a real uvicorn in a thread, on a socket bound before it starts (no port race)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, lifespan="on", ws="none", log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
-
-
 @pytest.fixture(params=["asgi", "uvicorn"])
 async def client(request, database_url) -> AsyncIterator[httpx.AsyncClient]:
     app = identity_app(database_url)
@@ -89,8 +65,8 @@ async def client(request, database_url) -> AsyncIterator[httpx.AsyncClient]:
             async with httpx.AsyncClient(transport=transport, base_url="http://comfyd.test") as http:
                 yield http
     else:
-        with uvicorn_server(app) as url:
-            async with httpx.AsyncClient(base_url=url) as http:
+        with served(app) as address:
+            async with httpx.AsyncClient(base_url=f"http://{address}") as http:
                 yield http
 
 

@@ -6,14 +6,12 @@ import json
 import sqlite3
 
 import pytest
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 
 from comfyd.db.accounts import ApiKeyRecord, UserRecord
-from comfyd.db.base import Base, create_engine, session_factory
-from comfyd.db.migrate import alembic_config, upgrade
+from comfyd.db.base import create_engine, session_factory
+from comfyd.db.migrate import upgrade
 from comfyd.platform.accounts.service import AccountService
+from migrating import downgrade, record_differences, sqlite_tables, table_of
 
 pytestmark = pytest.mark.anyio
 
@@ -49,11 +47,6 @@ def database_path(tmp_path):
     return tmp_path / "comfyd.db"
 
 
-def tables(database_path) -> set[str]:
-    with sqlite3.connect(database_path) as connection:
-        return {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-
 def stored_job(database_path) -> dict:
     with sqlite3.connect(database_path) as connection:
         connection.row_factory = sqlite3.Row
@@ -68,17 +61,7 @@ async def make_0001_database_with_a_job(engine, database_path) -> None:
         connection.execute(
             f"INSERT INTO jobs ({columns}) VALUES ({', '.join('?' * len(JOB_0001))})", [*JOB_0001.values()]
         )
-    assert not ACCOUNT_TABLES & tables(database_path)
-
-
-async def downgrade(engine, revision: str) -> None:
-    def run(connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
+    assert not ACCOUNT_TABLES & sqlite_tables(database_path)
 
 
 async def test_upgrading_a_0001_database_to_head_keeps_its_jobs_and_adds_the_accounts_tables(
@@ -89,7 +72,7 @@ async def test_upgrading_a_0001_database_to_head_keeps_its_jobs_and_adds_the_acc
     await upgrade(engine)
 
     assert stored_job(database_path) == JOB_0001
-    assert ACCOUNT_TABLES <= tables(database_path)
+    assert ACCOUNT_TABLES <= sqlite_tables(database_path)
     accounts = AccountService(session_factory(engine))
     user = await accounts.create_user(email="ada@example.com")
     key, _ = await accounts.create_api_key(user_id=user.id)
@@ -103,31 +86,11 @@ async def test_downgrading_to_0001_drops_the_accounts_tables_and_keeps_the_jobs(
 
     await downgrade(engine, "0001")
 
-    assert not ACCOUNT_TABLES & tables(database_path)
+    assert not ACCOUNT_TABLES & sqlite_tables(database_path)
     assert stored_job(database_path) == JOB_0001
 
 
 async def test_the_migrated_accounts_tables_match_the_record_classes(engine):
     await upgrade(engine)
 
-    def differences(connection) -> list:
-        found = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-        return [diff for diff in found if _table_of(diff) in ACCOUNT_TABLES]
-
-    async with engine.connect() as connection:
-        assert await connection.run_sync(differences) == []
-
-
-def _table_of(diff) -> str | None:
-    """The table an autogenerate difference is about (`diff` is a tuple, or a list of them)."""
-    if isinstance(diff, list):
-        diff = diff[0]
-    for item in diff[1:]:
-        table = getattr(item, "table", None)
-        if table is not None:
-            return table.name
-        if isinstance(item, str) and item in ACCOUNT_TABLES:
-            return item
-        if hasattr(item, "name") and getattr(item, "name", None) in ACCOUNT_TABLES:
-            return item.name
-    return None
+    assert await record_differences(engine, lambda diff: table_of(diff, ACCOUNT_TABLES) in ACCOUNT_TABLES) == []

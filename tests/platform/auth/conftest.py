@@ -8,16 +8,8 @@ their JWKS served by a real local HTTP server), and a real `comfyd serve` that t
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import signal
-import socket
-import sqlite3
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -29,18 +21,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from comfyd.db.base import create_engine, session_factory
-from comfyd.platform.accounts.service import AccountService
+from admin_accounts import create_account
+from comfyd_process import ComfydServer
 
-STARTUP_SECONDS = 60
 ISSUER = "https://issuer.comfyd.test"
 AUDIENCE = "comfyd-tests"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Provider:
@@ -124,108 +109,17 @@ class JwksServer:
         self.httpd.server_close()
 
 
-class ComfydServer:
-    """`comfyd serve` on a free port with its base directory (and SQLite database) in `base_dir`."""
-
-    def __init__(self, base_dir: Path, *flags: str, scheme: str = "http", verify: str | bool = True) -> None:
-        self.base_dir = base_dir
-        self.flags = flags
-        self.port = free_port()
-        self.scheme = scheme
-        self.verify = verify
-        self.log_path = base_dir / "server.log"
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}"
-
-    @property
-    def database_path(self) -> Path:
-        return self.base_dir / "user" / "comfyd.db"
-
-    def start(self) -> ComfydServer:
-        command = [sys.executable, "-m", "comfyd", "serve", "--base-directory", str(self.base_dir)]
-        command += ["--port", str(self.port), *self.flags]
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"comfyd exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                # Unverified only while waiting: the certificate may not exist before the server made it.
-                if httpx.get(f"{self.url}/api/features", timeout=1, verify=False).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"comfyd did not start in {STARTUP_SECONDS}s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-    def client(
-        self, *, token: str | None = None, key: str | None = None, workspace: str | None = None
-    ) -> httpx.Client:
-        headers = {}
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        if key is not None:
-            headers["X-API-Key"] = key
-        if workspace is not None:
-            headers["Comfy-Workspace-Id"] = workspace
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30, verify=self.verify)
-
-    def request(self, method: str, path: str, **kwargs) -> httpx.Response:
-        credentials = {name: kwargs.pop(name, None) for name in ("token", "key", "workspace")}
-        with self.client(**credentials) as http:
-            return http.request(method, path, **kwargs)
-
-    def rows(self, sql: str, *params) -> list[tuple]:
-        with sqlite3.connect(self.database_path) as connection:
-            return connection.execute(sql, params).fetchall()
-
-    def execute(self, sql: str, *params) -> None:
-        connection = sqlite3.connect(self.database_path, timeout=30)
-        try:
-            with connection:
-                connection.execute(sql, params)
-        finally:
-            connection.close()
+class AuthServer(ComfydServer):
+    """`comfyd serve` (see `comfyd_process.ComfydServer`) whose tests make users with API keys."""
 
     def user_with_key(self, *, email: str | None = None) -> tuple[str, str]:
         """A new user (`user_id`, API key) made on the server's database, as `comfyd admin` does."""
-        email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
-
-        async def create() -> tuple[str, str]:
-            engine = create_engine(f"sqlite+aiosqlite:///{self.database_path}")
-            try:
-                accounts = AccountService(session_factory(engine))
-                user = await accounts.create_user(email=email)
-                key, _ = await accounts.create_api_key(user_id=user.id)
-                await accounts.drain()
-                return user.id, key
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(create())
+        account = create_account(self.database_url, email=email)
+        return account.user_id, account.key
 
 
-def start(base_dir: Path, *flags: str, **options) -> ComfydServer:
-    return ComfydServer(base_dir, *flags, **options).start()
+def start(base_dir: Path, *flags: str, **options) -> AuthServer:
+    return AuthServer(base_dir, *flags, **options).start()
 
 
 @pytest.fixture(scope="session")
@@ -240,7 +134,7 @@ def jwks(provider: Provider) -> Iterator[JwksServer]:
 
 
 @pytest.fixture(scope="session")
-def jwt_server(tmp_path_factory, jwks: JwksServer) -> Iterator[ComfydServer]:
+def jwt_server(tmp_path_factory, jwks: JwksServer) -> Iterator[AuthServer]:
     """A server that accepts the provider's tokens (its issuer and audience only)."""
     flags = ("--auth-jwks-url", jwks.url, "--auth-issuer", ISSUER, "--auth-audience", AUDIENCE)
     server = start(tmp_path_factory.mktemp("auth"), *flags)
@@ -251,9 +145,9 @@ def jwt_server(tmp_path_factory, jwks: JwksServer) -> Iterator[ComfydServer]:
 @pytest.fixture
 def servers(tmp_path_factory) -> Iterator:
     """Start private servers (`servers(*flags)`); each is stopped after the test."""
-    started: list[ComfydServer] = []
+    started: list[AuthServer] = []
 
-    def make(*flags: str, base_dir: Path | None = None, **options) -> ComfydServer:
+    def make(*flags: str, base_dir: Path | None = None, **options) -> AuthServer:
         server = start(base_dir or tmp_path_factory.mktemp("comfyd"), *flags, **options)
         started.append(server)
         return server

@@ -8,15 +8,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
 
 import httpx
 import pytest
-import uvicorn
 import websockets
 from fastapi import FastAPI, WebSocket
 
@@ -29,6 +25,7 @@ from comfyd.platform.auth.service import AuthService
 from comfyd.platform.customers.events import EventLog
 from comfyd.platform.workspaces.models import WorkspaceCreate
 from comfyd.platform.workspaces.service import WorkspaceService
+from uvicorn_thread import served
 
 
 def identity_app(database_url: str, auth: str) -> FastAPI:
@@ -60,26 +57,6 @@ def identity_app(database_url: str, auth: str) -> FastAPI:
         await websocket.close()
 
     return app
-
-
-@contextlib.contextmanager
-def served(app: FastAPI) -> Iterator[str]:
-    """`app` on a real uvicorn in a thread, on a socket bound before it starts (no port race)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", ws="websockets-sansio", log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.01)
-        yield f"127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
 
 
 @pytest.fixture
@@ -118,13 +95,13 @@ def people(database_url):
 
 @pytest.fixture
 def required(database_url) -> Iterator[str]:
-    with served(identity_app(database_url, "required")) as address:
+    with served(identity_app(database_url, "required"), ws="websockets-sansio") as address:
         yield address
 
 
 @pytest.fixture
 def off(database_url) -> Iterator[str]:
-    with served(identity_app(database_url, "off")) as address:
+    with served(identity_app(database_url, "off"), ws="websockets-sansio") as address:
         yield address
 
 

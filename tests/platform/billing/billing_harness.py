@@ -1,8 +1,9 @@
-"""`Billing`: a harness that talks to a real `comfyd serve` (`tests/server/conftest.py`'s
-`ServerProcess`) as the frontend's workspace client does.
+"""`Billing`: a harness that talks to a real `comfyd serve` (`comfyd_process.ComfydServer`) as the
+frontend's workspace client does.
 
-Users and API keys are made with `comfyd admin` (run in-process through its typer app, on the
-server's own database file); teams, invites and top-ups go through the HTTP routes.
+Users and API keys are made on the server's own database file as `comfyd admin` makes them
+(`admin_accounts`); `admin()` runs `comfyd admin` itself, in-process through its typer app, for the
+tests of that command. Teams, invites and top-ups go through the HTTP routes.
 
     def test_something(billing):
         ada, grace = billing.user(), billing.user()
@@ -13,13 +14,8 @@ server's own database file); teams, invites and top-ups go through the HTTP rout
 
 from __future__ import annotations
 
-import importlib.util
-import sqlite3
-import sys
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
@@ -27,32 +23,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from typer.testing import CliRunner
 
+from admin_accounts import Account, create_account
 from comfyd.cli.main import app as comfyd_cli
 from comfyd.platform.billing.ledger import MICROS_PER_CENT
+from comfyd_process import ComfydServer
 
-TESTS = Path(__file__).parents[2]
-WORKSPACE_HEADER = "Comfy-Workspace-Id"
 WAIT_SECONDS = 60
 T = TypeVar("T")
-
-
-def server_fixtures():
-    """`tests/server/conftest.py`, loaded by path (test folders are not packages)."""
-    name = "comfyd_server_fixtures"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, TESTS / "server" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-@dataclass(frozen=True)
-class Account:
-    user_id: str
-    email: str
-    key: str
 
 
 class Billing:
@@ -63,11 +40,11 @@ class Billing:
         """The signed token in a billing page URL."""
         return parse_qs(urlsplit(url).query)["token"][0]
 
-    def __init__(self, process) -> None:
+    def __init__(self, process: ComfydServer) -> None:
         self.process = process
         self.url = process.url
         self.base_dir: Path = process.base_dir
-        self.database_path = self.base_dir / "user" / "comfyd.db"
+        self.database_path = process.database_path
 
     # --- comfyd admin -------------------------------------------------------------------------
 
@@ -76,13 +53,8 @@ class Billing:
         return CliRunner().invoke(comfyd_cli, ["admin", *args, "--base-directory", str(self.base_dir)])
 
     def user(self) -> Account:
-        """A new user and API key, made with `comfyd admin create-user` / `create-api-key`."""
-        email = f"user-{uuid.uuid4().hex[:10]}@example.com"
-        made = self.admin("create-user", "--email", email)
-        assert made.exit_code == 0, made.output
-        keyed = self.admin("create-api-key", "--email", email)
-        assert keyed.exit_code == 0, keyed.output
-        return Account(made.stdout.strip(), email, keyed.stdout.strip().splitlines()[-1])
+        """A new user and API key, made on the server's database as `comfyd admin` makes them."""
+        return create_account(self.process.database_url)
 
     # --- HTTP ---------------------------------------------------------------------------------
 
@@ -90,14 +62,8 @@ class Billing:
         self, account: Account | None = None, *, workspace: str | None = None, token: str | None = None
     ) -> httpx.Client:
         """A client signed in with `account`'s API key (or a Bearer `token`), acting in `workspace`."""
-        headers = {}
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        elif account is not None:
-            headers["X-API-Key"] = account.key
-        if workspace is not None:
-            headers[WORKSPACE_HEADER] = workspace
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        key = account.key if account is not None and token is None else None
+        return self.process.client(key=key, token=token, workspace=workspace)
 
     def request(self, account: Account | None, method: str, path: str, **kwargs) -> httpx.Response:
         workspace, token = kwargs.pop("workspace", None), kwargs.pop("token", None)
@@ -152,11 +118,7 @@ class Billing:
     # --- the database -------------------------------------------------------------------------
 
     def rows(self, sql: str, *params) -> list[tuple]:
-        connection = sqlite3.connect(self.database_path, timeout=30)
-        try:
-            return connection.execute(sql, params).fetchall()
-        finally:
-            connection.close()
+        return self.process.rows(sql, *params)
 
 
 def wait_for(probe: Callable[[], T | None], what: str) -> T:

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from billing_harness import Billing, server_fixtures
+from billing_harness import Billing
+
+from comfyd_process import ComfydServer
 
 
 @pytest.fixture(scope="module")
 def billing(tmp_path_factory) -> Iterator[Billing]:
-    servers = server_fixtures()
-    process = servers.ServerProcess(tmp_path_factory.mktemp("billing"), servers.free_port()).start()
+    process = ComfydServer(tmp_path_factory.mktemp("billing")).start()
     yield Billing(process)
     process.stop()

@@ -7,7 +7,9 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from billing_harness import Billing, server_fixtures, wait_for
+from billing_harness import Billing, wait_for
+
+from comfyd_process import ComfydServer
 
 PRICE_MICRO_USD = 1500
 API_PACK = f'''
@@ -40,8 +42,7 @@ def signed_in(tmp_path_factory) -> Iterator[Billing]:
     pack = base / "custom_nodes" / "paid_pack"
     pack.mkdir(parents=True)
     (pack / "__init__.py").write_text(API_PACK)
-    servers = server_fixtures()
-    process = servers.ServerProcess(base, servers.free_port(), ("--auth", "required")).start()
+    process = ComfydServer(base, "--auth", "required").start()
     yield Billing(process)
     process.stop()
 

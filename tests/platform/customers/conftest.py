@@ -14,11 +14,7 @@ the server's database as `comfyd admin` does:
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,60 +22,34 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from admin_accounts import Account, create_account
 from comfyd.db.base import create_engine, session_factory
 from comfyd.platform.accounts.service import AccountService
 from comfyd.platform.billing.ledger import CreditLedger
 from comfyd.platform.billing.links import BillingLinks
 from comfyd.platform.customers.events import EventLog
 from comfyd.platform.customers.service import CustomerService
-
-TESTS = Path(__file__).parents[2]
-
-
-@dataclass(frozen=True)
-class Account:
-    user_id: str
-    email: str
-    key: str
-
-
-def _server_fixtures():
-    """`tests/server/conftest.py`, loaded by path, for the `comfyd serve` process it defines."""
-    name = "comfyd_server_fixtures"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, TESTS / "server" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
+from comfyd_process import ComfydServer
 
 
 class Platform:
     """One `comfyd serve` and its database file."""
 
-    def __init__(self, process) -> None:
+    def __init__(self, process: ComfydServer) -> None:
         self.process = process
         self.url = process.url
-        self.database_path = process.base_dir / "user" / "comfyd.db"
-        self.database_url = f"sqlite+aiosqlite:///{self.database_path}"
+        self.database_path = process.database_path
+        self.database_url = process.database_url
 
     def client(
         self, account: Account | None = None, *, headers: dict | None = None, **kwargs
     ) -> httpx.Client:
-        sent = {"X-API-Key": account.key} if account is not None else {}
-        return httpx.Client(base_url=self.url, headers={**sent, **(headers or {})}, timeout=30, **kwargs)
+        key = account.key if account is not None else None
+        return self.process.client(key=key, headers=headers, **kwargs)
 
     def user(self, *, name: str | None = None, admin: bool = False) -> Account:
         """A new user with an API key (not yet a customer)."""
-        email = f"user-{uuid.uuid4().hex[:10]}@example.com"
-
-        async def create(accounts: AccountService) -> Account:
-            user = await accounts.create_user(email=email, name=name, is_admin=admin)
-            key, _record = await accounts.create_api_key(user_id=user.id, name="tests")
-            return Account(user.id, email, key)
-
-        return self.on_database(lambda sessions: create(AccountService(sessions)))
+        return create_account(self.database_url, name=name, admin=admin, key_name="tests")
 
     def customer(self, **kwargs) -> Account:
         """A new user who has made their customer through `POST /customers`."""
@@ -112,8 +82,7 @@ class Platform:
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory) -> Iterator[Platform]:
-    servers = _server_fixtures()
-    process = servers.ServerProcess(tmp_path_factory.mktemp("comfyd"), servers.free_port()).start()
+    process = ComfydServer(tmp_path_factory.mktemp("comfyd")).start()
     yield Platform(process)
     process.stop()
 

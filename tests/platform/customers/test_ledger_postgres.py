@@ -11,8 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from comfyd.db.base import session_factory
 from comfyd.db.migrate import upgrade
@@ -22,36 +21,20 @@ from comfyd.platform.billing.ledger import CreditLedger, Owner
 from comfyd.platform.billing.links import BillingLinks
 from comfyd.platform.customers.events import EventLog, EventQuery
 from comfyd.platform.customers.service import CustomerService
+from migrating import postgres_schema, schema_engine
 
 pytestmark = pytest.mark.anyio
 
-SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DOLLAR = 1_000_000
-
-
-def schema_engine(schema: str) -> AsyncEngine:
-    return create_async_engine(
-        SERVER, pool_size=10, connect_args={"server_settings": {"search_path": schema}}
-    )
 
 
 @pytest.fixture
 async def engine() -> AsyncIterator[AsyncEngine]:
-    name = f"customers_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(SERVER)
-    try:
-        async with admin.begin() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{name}"'))
-    except (OSError, ConnectionError) as exc:
-        await admin.dispose()
-        pytest.skip(f"NO POSTGRESQL at {SERVER} ({exc}); the PostgreSQL ledger tests did not run")
-    engine = schema_engine(name)
-    await upgrade(engine)
-    yield engine
-    await engine.dispose()
-    async with admin.begin() as connection:
-        await connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-    await admin.dispose()
+    async with postgres_schema("customers", skipped="the PostgreSQL ledger tests") as name:
+        engine = schema_engine(name, pool_size=10)
+        await upgrade(engine)
+        yield engine
+        await engine.dispose()
 
 
 @pytest.fixture

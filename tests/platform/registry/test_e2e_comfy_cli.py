@@ -9,7 +9,6 @@ package comfy-cli (the `test` extra).
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import shutil
@@ -24,9 +23,12 @@ import httpx
 import pytest
 from PIL import Image
 
+from admin_accounts import admin_account
+from comfyd_process import ComfydServer, RegistryServer
+from registry_harness import Registry
+
 pytest.importorskip("comfy_cli", reason="comfy-cli is not installed (pip install -e '.[test]')")
 
-TESTS = Path(__file__).parents[2]
 COMFY_CLI_PORT = 8080  # comfy-cli's ENVIRONMENT=dev is http://localhost:8080, and nothing else
 NODE_CLASS = "E2ETorchInvert"
 PROMPT_SECONDS = 120
@@ -51,19 +53,6 @@ class E2ETorchInvert:
 
 NODE_CLASS_MAPPINGS = {"E2ETorchInvert": E2ETorchInvert}
 '''
-
-
-def _load(name: str, path: Path):
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the class is built
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_registries = _load("comfyd_registry_fixtures", Path(__file__).with_name("conftest.py"))
-_servers = _load("comfyd_server_fixtures", TESTS / "server" / "conftest.py")
 
 
 def port_in_use(port: int) -> bool:
@@ -112,16 +101,6 @@ def build_pack(folder: Path, pack_id: str, publisher_id: str) -> Path:
     return folder
 
 
-def account(base: Path) -> object:
-    """A user and API key made with `comfyd admin`, as an operator would."""
-    email = f"author-{uuid.uuid4().hex[:8]}@example.com"
-    created = comfyd("admin", "create-user", "--email", email, "--base-directory", str(base))
-    assert created.returncode == 0, created.stderr
-    key = comfyd("admin", "create-api-key", "--email", email, "--base-directory", str(base))
-    assert key.returncode == 0, key.stderr
-    return _registries.Account(created.stdout.strip(), email, key.stdout.strip())
-
-
 @pytest.fixture
 def registry_on_8080(tmp_path):
     if port_in_use(COMFY_CLI_PORT):
@@ -129,10 +108,8 @@ def registry_on_8080(tmp_path):
             f"SKIPPED LOUDLY: localhost:{COMFY_CLI_PORT} is in use, and comfy-cli (ENVIRONMENT=dev) can "
             "only talk to a registry there; free the port to run this end-to-end test."
         )
-    process = _registries.RegistryProcess(tmp_path / "registry")
-    process.base_dir.mkdir()
-    process.port = COMFY_CLI_PORT
-    process.start()
+    (tmp_path / "registry").mkdir()
+    process = RegistryServer(tmp_path / "registry", port=COMFY_CLI_PORT).start()
     yield process
     process.stop()
 
@@ -152,8 +129,8 @@ def run_prompt(server, prompt: dict) -> dict:
 
 
 def test_a_pack_published_with_comfy_cli_is_found_installed_and_run(registry_on_8080, tmp_path):
-    registry = _registries.Registry(f"http://127.0.0.1:{COMFY_CLI_PORT}", registry_on_8080.database_url)
-    author = account(registry_on_8080.base_dir)
+    registry = Registry(f"http://127.0.0.1:{COMFY_CLI_PORT}", registry_on_8080.database_url)
+    author = admin_account(registry_on_8080.base_dir)  # as an operator would
     publisher_id = registry.publisher(author, f"e2e-{uuid.uuid4().hex[:8]}")
     token = registry.token(author, publisher_id)
     pack_id = f"e2e-invert-{uuid.uuid4().hex[:8]}"
@@ -176,7 +153,7 @@ def test_a_pack_published_with_comfy_cli_is_found_installed_and_run(registry_on_
 
     base = tmp_path / "comfyd"
     base.mkdir()
-    server = _servers.ServerProcess(base, _servers.free_port()).start()
+    server = ComfydServer(base).start()
     try:
         with server.client() as http:
             assert NODE_CLASS not in http.get("/object_info").json()

@@ -3,32 +3,17 @@ copied into another (the target, running meanwhile), then again incrementally an
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-
-def _registry_fixtures():
-    """This folder's conftest, loaded by path, for a second registry process beside the fixture's."""
-    name = "comfyd_registry_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the class is built
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_registries = _registry_fixtures()
-Registry = _registries.Registry
-RegistryProcess = _registries.RegistryProcess
+from comfyd_process import RegistryServer
+from registry_harness import Registry
 
 # Every status a version can have, as repeated `statuses` keys.
 ALL_STATUSES = [
@@ -39,7 +24,7 @@ ALL_STATUSES = [
 @dataclass(frozen=True)
 class Source:
     registry: Registry
-    process: RegistryProcess
+    process: RegistryServer
     token: str
     publisher: str
     nodes: str  # two active versions with node classes
@@ -51,7 +36,7 @@ class Source:
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory) -> Source:
-    process = RegistryProcess(tmp_path_factory.mktemp("source")).start()
+    process = RegistryServer(tmp_path_factory.mktemp("source")).start()
     try:
         registry = Registry(process.url, process.database_url)
         owner = registry.user()
@@ -80,13 +65,13 @@ def source(tmp_path_factory) -> Source:
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory) -> RegistryProcess:
-    process = RegistryProcess(tmp_path_factory.mktemp("target")).start()
+def target(tmp_path_factory) -> RegistryServer:
+    process = RegistryServer(tmp_path_factory.mktemp("target")).start()
     yield process
     process.stop()
 
 
-def mirror(source: Source, target: RegistryProcess, *args: str) -> subprocess.CompletedProcess:
+def mirror(source: Source, target: RegistryServer, *args: str) -> subprocess.CompletedProcess:
     command = ["registry", "mirror", "--from", source.process.url, "--base-directory", str(target.base_dir)]
     return subprocess.run(
         [sys.executable, "-m", "comfyd", *command, "--overlap-seconds", "0", *args],

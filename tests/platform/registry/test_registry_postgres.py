@@ -8,69 +8,23 @@ dropped at the end (the module is skipped when PostgreSQL is unreachable).
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from search_databases import postgres_database
 
 import comfyd.db.registry as registry_tables
 from comfyd.db.base import Base, create_engine
+from comfyd_process import RegistryServer
+from migrating import record_differences, table_of
+from registry_harness import Registry
 
-HERE = Path(__file__).parent
 REGISTRY_TABLES = {
     value.__tablename__
     for value in vars(registry_tables).values()
     if isinstance(value, type) and issubclass(value, Base) and value is not Base
 }
-
-
-def _registry_fixtures():
-    """This folder's `conftest.py`, loaded by path, for its `RegistryProcess` and `Registry`."""
-    name = "comfyd_registry_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, HERE / "conftest.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the class is built
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fixtures = _registry_fixtures()
-
-
-class PostgresRegistryProcess(fixtures.RegistryProcess):
-    """`comfyd registry` on a PostgreSQL database; stopped, and its log read, as `RegistryProcess`."""
-
-    def __init__(self, base_dir: Path, database_url: str) -> None:
-        super().__init__(base_dir)
-        self.postgres_url = database_url
-
-    def start(self) -> PostgresRegistryProcess:
-        command = [sys.executable, "-m", "comfyd", "registry", "--port", str(self.port)]
-        command += ["--base-directory", str(self.base_dir), "--database-url", self.postgres_url]
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + fixtures.STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"comfyd registry exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/nodes", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"comfyd registry did not start in {fixtures.STARTUP_SECONDS}s:\n{self.log()}")
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +34,11 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def pg_registry(tmp_path_factory, database_url: str) -> Iterator:
-    process = PostgresRegistryProcess(tmp_path_factory.mktemp("pg_registry"), database_url).start()
+def pg_registry(tmp_path_factory, database_url: str) -> Iterator[Registry]:
+    base_dir = tmp_path_factory.mktemp("pg_registry")
+    process = RegistryServer(base_dir, "--database-url", database_url).start()
     try:
-        yield fixtures.Registry(process.url, database_url)
+        yield Registry(process.url, database_url)
     finally:
         process.stop()
 
@@ -110,16 +65,11 @@ def published(pg_registry) -> dict:
 @pytest.mark.anyio
 async def test_the_migrated_registry_tables_match_the_record_classes(pg_registry, database_url):
     engine = create_engine(database_url)
-
-    def differences(connection) -> list:
-        found = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-        return [diff for diff in found if _table_of(diff) in REGISTRY_TABLES]
-
     try:
-        async with engine.connect() as connection:
-            assert await connection.run_sync(differences) == []
+        found = await record_differences(engine, lambda diff: table_of(diff, REGISTRY_TABLES) in REGISTRY_TABLES)
     finally:
         await engine.dispose()
+    assert found == []
 
 
 def test_registry_constraint_and_index_names_fit_postgresql():
@@ -191,18 +141,3 @@ def test_a_banned_pack_answers_403_and_leaves_filtered_search_on_postgresql(pg_r
     assert [node["status"] for node in found] == ["NodeStatusBanned"]
     hidden = pg_registry.get("/nodes/search", params={"search": pack_id, "include_banned": "false"}).json()
     assert hidden["nodes"] == [] and hidden["total"] == 0
-
-
-def _table_of(diff) -> str | None:
-    """The table an autogenerate difference is about (`diff` is a tuple, or a list of them)."""
-    if isinstance(diff, list):
-        diff = diff[0]
-    for item in diff[1:]:
-        table = getattr(item, "table", None)
-        if table is not None:
-            return table.name
-        if isinstance(item, str) and item in REGISTRY_TABLES:
-            return item
-        if getattr(item, "name", None) in REGISTRY_TABLES:
-            return item.name
-    return None

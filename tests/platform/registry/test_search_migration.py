@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
 from search_databases import Shelf, postgres_database
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from comfyd.db.base import create_engine, session_factory
-from comfyd.db.migrate import alembic_config, upgrade
+from comfyd.db.migrate import upgrade
+from migrating import downgrade
 
 pytestmark = pytest.mark.anyio
 
@@ -34,16 +34,6 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)
     yield engine
     await engine.dispose()
-
-
-async def downgrade(engine: AsyncEngine, revision: str) -> None:
-    def run(connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
 
 
 async def tables(engine: AsyncEngine) -> set[str]:

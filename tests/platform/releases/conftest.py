@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib.util
 import json
 import subprocess
 import sys
@@ -26,27 +25,15 @@ import pytest
 from comfyd.db.base import create_engine, session_factory
 from comfyd.platform.releases.service import ReleaseNotes
 from comfyd.platform.releases.webhook import SECRET_VARIABLE
+from comfyd_process import ComfydServer
 
-TESTS = Path(__file__).parents[2]
 SECRET = "a webhook secret for the tests"
-
-
-def _server_fixtures():
-    """`tests/server/conftest.py`, loaded by path, for the `comfyd serve` process it defines."""
-    name = "comfyd_server_fixtures"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, TESTS / "server" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
 
 
 class Releases:
     """One `comfyd serve`, spoken to as the frontend, GitHub and an administrator do."""
 
-    def __init__(self, process) -> None:
+    def __init__(self, process: ComfydServer) -> None:
         self.process = process
         self.url = process.url
         self.base_dir = process.base_dir
@@ -119,12 +106,19 @@ class Releases:
         return subprocess.run([*command, *where], capture_output=True, text=True, timeout=120)
 
 
+def start(base_dir: Path, secret: str | None) -> ComfydServer:
+    """A server whose release webhook secret is `secret` (None: none at all)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if secret is None:
+            patch.delenv(SECRET_VARIABLE, raising=False)
+        else:
+            patch.setenv(SECRET_VARIABLE, secret)  # the server process inherits it
+        return ComfydServer(base_dir).start()
+
+
 @pytest.fixture(scope="module")
 def releases(tmp_path_factory) -> Iterator[Releases]:
-    servers = _server_fixtures()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(SECRET_VARIABLE, SECRET)  # the server process inherits it
-        process = servers.ServerProcess(tmp_path_factory.mktemp("comfyd"), servers.free_port()).start()
+    process = start(tmp_path_factory.mktemp("comfyd"), SECRET)
     yield Releases(process)
     process.stop()
 
@@ -132,10 +126,7 @@ def releases(tmp_path_factory) -> Iterator[Releases]:
 @pytest.fixture(scope="module")
 def unconfigured(tmp_path_factory) -> Iterator[Releases]:
     """A server started with no webhook secret at all."""
-    servers = _server_fixtures()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv(SECRET_VARIABLE, raising=False)
-        process = servers.ServerProcess(tmp_path_factory.mktemp("comfyd"), servers.free_port()).start()
+    process = start(tmp_path_factory.mktemp("comfyd"), None)
     yield Releases(process)
     process.stop()
 

@@ -6,18 +6,13 @@ downgrades alone."""
 from __future__ import annotations
 
 import sqlite3
-import uuid
 
 import pytest
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from comfyd.db.accounts import ApiKeyRecord
-from comfyd.db.base import Base, create_engine, session_factory
-from comfyd.db.migrate import alembic_config, upgrade
+from comfyd.db.base import create_engine, session_factory
+from comfyd.db.migrate import upgrade
 from comfyd.db.workspaces import (
     SigningKeyRecord,
     WorkspaceInviteRecord,
@@ -25,13 +20,14 @@ from comfyd.db.workspaces import (
     WorkspaceRecord,
 )
 from comfyd.platform.accounts.service import AccountService, hash_api_key
+from migrating import downgrade, mentions, postgres_schema, record_differences, schema_engine, sqlite_tables
 
 pytestmark = pytest.mark.anyio
 
 TABLES = {
     r.__tablename__ for r in (WorkspaceRecord, WorkspaceMemberRecord, WorkspaceInviteRecord, SigningKeyRecord)
 }
-POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+THIS_BRANCH = "0006@-1"  # the revision before 0006 on its branch: downgrading there undoes 0006 alone
 OLD_KEY = "comfyui-" + "ab" * 32
 
 
@@ -47,24 +43,9 @@ async def engine(database_path):
     await engine.dispose()
 
 
-def tables(database_path) -> set[str]:
-    with sqlite3.connect(database_path) as connection:
-        return {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-
 def api_key_columns(database_path) -> set[str]:
     with sqlite3.connect(database_path) as connection:
         return {row[1] for row in connection.execute("PRAGMA table_info(api_keys)")}
-
-
-async def downgrade_this_branch(engine) -> None:
-    def run(connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0006@-1")
-
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
 
 
 def insert_0003_user(connection, user_id: str) -> None:
@@ -84,11 +65,11 @@ async def test_a_0003_database_upgrades_and_its_users_get_personal_workspaces(en
     await upgrade(engine, "0003")
     with sqlite3.connect(database_path) as connection:
         insert_0003_user(connection, "u-0003")
-    assert not TABLES & tables(database_path)
+    assert not TABLES & sqlite_tables(database_path)
 
     await upgrade(engine)
 
-    assert TABLES <= tables(database_path)
+    assert TABLES <= sqlite_tables(database_path)
     with sqlite3.connect(database_path) as connection:
         rows = connection.execute(
             "SELECT w.type, w.name, m.role FROM workspaces w JOIN workspace_members m ON m.workspace_id = w.id "
@@ -104,59 +85,46 @@ async def test_a_0003_database_upgrades_and_its_users_get_personal_workspaces(en
 
 async def test_downgrading_this_branch_drops_only_its_tables_and_column(engine, database_path):
     await upgrade(engine)
-    others = tables(database_path) - TABLES
+    others = sqlite_tables(database_path) - TABLES
 
-    await downgrade_this_branch(engine)
+    await downgrade(engine, THIS_BRANCH)
 
-    assert tables(database_path) == others
+    assert sqlite_tables(database_path) == others
     assert "workspace_id" not in api_key_columns(database_path)
     await upgrade(engine)
-    assert TABLES <= tables(database_path) and "workspace_id" in api_key_columns(database_path)
+    assert TABLES <= sqlite_tables(database_path) and "workspace_id" in api_key_columns(database_path)
 
 
 async def test_the_migrated_tables_match_the_record_classes(engine):
     await upgrade(engine)
     checked = TABLES | {ApiKeyRecord.__tablename__}
 
-    def differences(connection) -> list:
-        found = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-        return [diff for diff in found if _mentions(diff, checked)]
-
-    async with engine.connect() as connection:
-        assert await connection.run_sync(differences) == []
+    assert await record_differences(engine, lambda diff: mentions(diff, checked)) == []
 
 
 async def test_the_migration_runs_up_and_down_on_postgresql():
-    schema = f"workspaces_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(POSTGRES)
-    try:
-        async with admin.begin() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except (OSError, ConnectionError) as exc:
-        await admin.dispose()
-        pytest.skip(f"NO POSTGRESQL at {POSTGRES} ({exc}); the PostgreSQL migration test did not run")
-    engine = create_async_engine(POSTGRES, connect_args={"server_settings": {"search_path": schema}})
-    try:
-        await upgrade(engine, "0003")
-        async with engine.begin() as connection:
-            await connection.run_sync(lambda sync: insert_0003_user(_Raw(sync), "u-pg"))
-        await upgrade(engine)
-        await downgrade_this_branch(engine)
-        await upgrade(engine)
-        async with engine.connect() as connection:
-            personal = (
-                await connection.execute(text("SELECT type FROM workspaces WHERE personal_owner_id = 'u-pg'"))
-            ).all()
-            names = await connection.run_sync(
-                lambda sync: set(sync.dialect.get_table_names(sync, schema=schema))
-            )
-        assert TABLES <= names
-        assert personal == [("personal",)]
-    finally:
-        await engine.dispose()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
+    async with postgres_schema("workspaces", skipped="the PostgreSQL migration test") as schema:
+        engine = schema_engine(schema)
+        try:
+            await upgrade(engine, "0003")
+            async with engine.begin() as connection:
+                await connection.run_sync(lambda sync: insert_0003_user(_Raw(sync), "u-pg"))
+            await upgrade(engine)
+            await downgrade(engine, THIS_BRANCH)
+            await upgrade(engine)
+            async with engine.connect() as connection:
+                personal = (
+                    await connection.execute(
+                        text("SELECT type FROM workspaces WHERE personal_owner_id = 'u-pg'")
+                    )
+                ).all()
+                names = await connection.run_sync(
+                    lambda sync: set(sync.dialect.get_table_names(sync, schema=schema))
+                )
+            assert TABLES <= names
+            assert personal == [("personal",)]
+        finally:
+            await engine.dispose()
 
 
 class _Raw:
@@ -167,14 +135,3 @@ class _Raw:
 
     def execute(self, sql: str) -> None:
         self.connection.execute(text(sql))
-
-
-def _mentions(diff, names: set[str]) -> bool:
-    """Whether an autogenerate difference (a tuple, or a list of them) is about one of `names`."""
-    if isinstance(diff, list):
-        return any(_mentions(item, names) for item in diff)
-    for item in diff[1:]:
-        table = getattr(item, "table", None)
-        if getattr(table, "name", None) in names or getattr(item, "name", None) in names or item in names:
-            return True
-    return False

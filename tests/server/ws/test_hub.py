@@ -10,7 +10,7 @@ import asyncio
 import json
 
 import pytest
-from starlette.websockets import WebSocketDisconnect
+from hub_sockets import FakeSocket, nothing_queued, settle
 
 from comfyd.engine.events import ExecutionStart, Progress
 from comfyd.jobs.bus.memory import MemoryEventBus
@@ -25,52 +25,8 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-class FakeSocket:
-    """Enough of Starlette's WebSocket for the hub; `leave()` makes the client disconnect."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict] = []
-        self.incoming: asyncio.Queue = asyncio.Queue()
-
-    async def accept(self) -> None:
-        pass
-
-    async def receive_text(self) -> str:
-        text = await self.incoming.get()
-        if text is None:
-            raise WebSocketDisconnect(1000)
-        return text
-
-    async def send_text(self, text: str) -> None:
-        self.sent.append(json.loads(text))
-
-    async def send_bytes(self, data: bytes) -> None:
-        self.sent.append({"type": "binary"})
-
-    async def close(self, code: int = 1000) -> None:
-        self.leave()
-
-    def leave(self) -> None:
-        self.incoming.put_nowait(None)
-
-    def progress_values(self) -> list[float]:
-        return [m["data"]["value"] for m in self.sent if m["type"] == "progress"]
-
-
-async def nothing_queued() -> int:
-    return 0
-
-
 def progress(value: int, client_id: str | None = "c") -> Envelope:
     return Envelope(Progress(value=value, max=100, prompt_id="p", node="1"), prompt_id="p", client_id=client_id)
-
-
-async def settle(condition, what: str) -> None:
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0.001)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Sockets:

@@ -7,10 +7,9 @@ The SDK's tests (`tests/client/test_reconnect.py`) cover the same over a real br
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
-from starlette.websockets import WebSocketDisconnect
+from hub_sockets import FakeSocket, nothing_queued, settle
 
 from comfyd.engine.events import Progress
 from comfyd.jobs.bus.memory import MemoryEventBus
@@ -26,50 +25,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-class Socket:
-    """Enough of Starlette's WebSocket for the hub; `sent` holds the decoded messages."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict] = []
-        self.incoming: asyncio.Queue = asyncio.Queue()
-
-    async def accept(self) -> None:
-        pass
-
-    async def receive_text(self) -> str:
-        text = await self.incoming.get()
-        if text is None:
-            raise WebSocketDisconnect(1000)
-        return text
-
-    async def send_text(self, text: str) -> None:
-        self.sent.append(json.loads(text))
-
-    async def send_bytes(self, data: bytes) -> None:
-        self.sent.append({"type": "binary"})
-
-    async def close(self, code: int = 1000) -> None:
-        self.incoming.put_nowait(None)
-
-    def values(self) -> list[float]:
-        return [m["data"]["value"] for m in self.sent if m["type"] == "progress"]
-
-    def seqs(self) -> list[str]:
-        return [m["seq"] for m in self.sent if m["type"] == "progress"]
-
-
-async def nothing_queued() -> int:
-    return 0
-
-
-async def settle(condition, what: str) -> None:
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0.001)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture
 async def hub():
     hub = WebSocketHub(bus=MemoryEventBus(), server_flags={}, queue_remaining=nothing_queued)
@@ -80,17 +35,17 @@ async def hub():
 
 @pytest.fixture
 async def connect(hub):
-    tasks: dict[Socket, asyncio.Task] = {}
+    tasks: dict[FakeSocket, asyncio.Task] = {}
 
-    async def open_socket(resume: str | None) -> Socket:
-        socket = Socket()
+    async def open_socket(resume: str | None) -> FakeSocket:
+        socket = FakeSocket()
         tasks[socket] = asyncio.create_task(hub.serve(socket, "c", resume=resume))
         await settle(lambda: socket.sent, "the greeting")
         return socket
 
     yield open_socket
     for socket, task in tasks.items():
-        socket.incoming.put_nowait(None)
+        socket.leave()
         await task
 
 
@@ -103,38 +58,38 @@ def send(hub: WebSocketHub, *values: int) -> None:
 async def test_a_resuming_client_gets_seq_stamps_and_a_greeting_that_says_where_replay_starts(hub, connect):
     socket = await connect("")
     send(hub, 1, 2)
-    await settle(lambda: socket.values() == [1, 2], "the events")
+    await settle(lambda: socket.progress_values() == [1, 2], "the events")
 
     assert socket.sent[0]["seq"] == f"{hub.epoch}.0" and socket.sent[0]["data"]["sid"] == "c"
-    assert socket.seqs() == [f"{hub.epoch}.1", f"{hub.epoch}.2"]
+    assert socket.progress_seqs() == [f"{hub.epoch}.1", f"{hub.epoch}.2"]
 
 
 async def test_resuming_replays_everything_after_the_last_message_read_even_if_it_was_sent(hub, connect):
     first = await connect("")
     send(hub, 1, 2, 3)
-    await settle(lambda: first.values() == [1, 2, 3], "the events")
+    await settle(lambda: first.progress_values() == [1, 2, 3], "the events")
     first.incoming.put_nowait(None)  # the connection breaks; say the client only read up to 1
     send(hub, 4)
 
     second = await connect(f"{hub.epoch}.1")
-    await settle(lambda: second.values() == [2, 3, 4], "the replay")
+    await settle(lambda: second.progress_values() == [2, 3, 4], "the replay")
     send(hub, 5)
-    await settle(lambda: second.values() == [2, 3, 4, 5], "a live event")
+    await settle(lambda: second.progress_values() == [2, 3, 4, 5], "a live event")
 
     assert second.sent[0]["seq"] == f"{hub.epoch}.1"  # the client's own: nothing was lost
-    assert second.seqs() == [f"{hub.epoch}.{n}" for n in (2, 3, 4, 5)]
+    assert second.progress_seqs() == [f"{hub.epoch}.{n}" for n in (2, 3, 4, 5)]
 
 
 async def test_a_resume_seq_from_another_epoch_gets_what_was_never_sent(hub, connect):
     first = await connect("")
     send(hub, 1)
-    await settle(lambda: first.values() == [1], "the event")
+    await settle(lambda: first.progress_values() == [1], "the event")
     first.incoming.put_nowait(None)
     await settle(lambda: "c" not in hub.connections, "the disconnect")
     send(hub, 2)
 
     second = await connect("before-a-restart.7")
-    await settle(lambda: second.values() == [2], "the replay")
+    await settle(lambda: second.progress_values() == [2], "the replay")
 
     assert second.sent[0]["seq"] == f"{hub.epoch}.1"
 
@@ -149,7 +104,7 @@ async def test_a_resume_point_the_log_no_longer_reaches_is_reported_in_the_greet
     send(hub, 1, 2, 3, 4, 5)  # 1 and 2 fall out of the log
 
     second = await connect(f"{hub.epoch}.1")
-    await settle(lambda: second.values() == [3, 4, 5], "the replay")
+    await settle(lambda: second.progress_values() == [3, 4, 5], "the replay")
 
     assert second.sent[0]["seq"] == f"{hub.epoch}.2"  # not the client's `.1`: message 2 is gone
 
@@ -157,6 +112,6 @@ async def test_a_resume_point_the_log_no_longer_reaches_is_reported_in_the_greet
 async def test_a_client_that_does_not_resume_gets_comfyuis_messages_unchanged(hub, connect):
     socket = await connect(None)
     send(hub, 1)
-    await settle(lambda: socket.values() == [1], "the event")
+    await settle(lambda: socket.progress_values() == [1], "the event")
 
     assert all("seq" not in message for message in socket.sent)
