@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from asset_fileserver import FileServer
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from asset_fileserver import FileServer
 from comfyd.db.base import create_engine, session_factory
 
 

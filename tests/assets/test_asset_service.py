@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from asset_fileserver import model_bytes, sha256
 
+from asset_fileserver import model_bytes, sha256
 from comfyd.assets.errors import DownloadConflict, DownloadPermissionDenied, IllegalDownloadTransition
 from comfyd.assets.models import AssetDownloadCreate, AssetDownloadMessage
 from comfyd.assets.service import AssetDownloads, ProgressThrottle

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from asset_fileserver import model_bytes, sha256
 
+from asset_fileserver import model_bytes, sha256
 from comfyd.assets.errors import DownloadFailed, SourceNotAllowed
 from comfyd.assets.sources import SourcePolicy
 from comfyd.assets.transfer import Transfer
