@@ -35,7 +35,7 @@ from comfyd.platform.registry.errors import InvalidPackId, InvalidPublisherId
 from comfyd.platform.registry.lifecycle import comfy_node_records
 from comfyd.platform.registry.models import ComfyNode, Node, NodeVersion, Publisher
 from comfyd.platform.registry.publishers import check_publisher_id
-from comfyd.platform.registry.publishing import check_pack_id
+from comfyd.platform.registry.publishing import PUBLISHER_PACK_FIELDS, check_pack_id
 from comfyd.platform.registry.remote import (
     DownloadTooLarge,
     RegistryRefused,
@@ -55,22 +55,10 @@ OVERLAP = timedelta(seconds=60)
 _PACK_STATUSES = {status.wire: status for status in PackStatus}
 _PUBLISHER_STATUSES = {status.wire: status for status in PublisherStatus}
 _WITH_ARCHIVE = frozenset({VersionStatus.ACTIVE, VersionStatus.FLAGGED})
+# A mirror copies what the publisher set and what the source registry keeps of its own.
 _PACK_FIELDS = {
-    "name": "name",
-    "description": "description",
-    "author": "author",
-    "license": "license",
-    "icon": "icon_url",
-    "repository": "repository_url",
-    "banner_url": "banner_url",
-    "category": "category",
-    "tags": "tags",
+    **PUBLISHER_PACK_FIELDS,
     "tags_admin": "tags_admin",
-    "supported_os": "supported_os",
-    "supported_accelerators": "supported_accelerators",
-    "supported_comfyui_version": "supported_comfyui_version",
-    "supported_comfyui_frontend_version": "supported_comfyui_frontend_version",
-    "preempted_comfy_node_names": "preempted_comfy_node_names",
     "search_ranking": "search_ranking",
     "github_stars": "github_stars",
     "downloads": "total_install",

@@ -48,7 +48,7 @@ from comfyd.platform.registry.tokens import check_token
 _PACK_ID = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9._-]*[a-zA-Z0-9])?$")
 MAX_DESCRIPTION = 1000
 # Node fields a publisher sets, and the columns they land in; the rest are the registry's.
-_PACK_FIELDS = {
+PUBLISHER_PACK_FIELDS = {
     "name": "name",
     "description": "description",
     "author": "author",
@@ -311,7 +311,7 @@ def _apply_pack(pack: PackRecord, body: Node) -> None:
         raise InvalidField(
             "description", f"is {len(body.description)} characters; at most {MAX_DESCRIPTION} are allowed."
         )
-    for field, column in _PACK_FIELDS.items():
+    for field, column in PUBLISHER_PACK_FIELDS.items():
         value = getattr(body, field)
         if value is not None:
             setattr(pack, column, list(value) if isinstance(value, list) else value)
