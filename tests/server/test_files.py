@@ -51,14 +51,18 @@ def files_under(directory: Path) -> dict[str, bytes]:
 
 
 def outside_roots(server) -> dict[str, bytes]:
-    """Every file in and around the base directory that is not in input/output/temp/user."""
+    """Every file where an escaping upload could land: the base directory outside
+    input/output/temp/user, and the top of the folder around it. (The other folders there are
+    other tests' base directories, whose servers may still be writing.)"""
     skip = ("input", "output", "temp", "user")
-    return {
-        name: data
-        for name, data in files_under(server.base_dir.parent).items()
-        if not (name.startswith(server.base_dir.name + os.sep) and name.split(os.sep)[1] in skip)
-        and not name.endswith(".log")
-    }
+    around = server.base_dir.parent
+    found = {p.name: p.read_bytes() for p in around.iterdir() if p.is_file() and not p.is_symlink()}
+    found.update(
+        (f"{server.base_dir.name}{os.sep}{name}", data)
+        for name, data in files_under(server.base_dir).items()
+        if name.split(os.sep)[0] not in skip
+    )
+    return {name: data for name, data in found.items() if not name.endswith(".log")}
 
 
 def upload(http, name: str, data: bytes, route: str = "/upload/image", **fields: str):
