@@ -45,6 +45,8 @@ def serve(ctx: typer.Context) -> None:
         ssl_keyfile=str(config.tls_keyfile) if config.tls_keyfile else None,
         ssl_certfile=str(config.tls_certfile) if config.tls_certfile else None,
         log_level=config.verbose.lower(),
+        # A line per request costs more than serving a small one; ComfyUI logs none either.
+        access_log=config.verbose == "DEBUG",
         ws_max_size=config.max_upload_size,
     )
 
