@@ -181,6 +181,7 @@ class FolderPaths:
         self.supported_pt_extensions: set[str] = set(SUPPORTED_PT_EXTENSIONS)
         self.folder_names_and_paths: dict[str, tuple[list[str], set[str]]] = self._default_folders()
         self._listings: dict[str, _Listing] = {}
+        self._made_scopes: set[str] = set()
 
     def _default_folders(self) -> dict[str, tuple[list[str], set[str]]]:
         folders = {key: self._model_folder(dirs, exts) for key, dirs, exts in _MODEL_FOLDERS}
@@ -218,10 +219,13 @@ class FolderPaths:
         _file_scope.set(name)
 
     def _make_scope(self, name: str) -> None:
+        if name in self._made_scopes:  # every signed-in request enters one: create its folders once
+            return
         if not _SCOPE_NAME.match(name):
             raise ValueError(f"{name!r} cannot name a file scope")
         for root in (self.shared_input_dir, self.shared_output_dir, self.shared_temp_dir):
             (root / name).mkdir(parents=True, exist_ok=True)
+        self._made_scopes.add(name)
 
     @property
     def current_scope(self) -> str | None:
@@ -234,6 +238,7 @@ class FolderPaths:
     @input_dir.setter
     def input_dir(self, path: Path) -> None:  # folder_paths.set_input_directory
         self.shared_input_dir = Path(path)
+        self._made_scopes.clear()
 
     @property
     def output_dir(self) -> Path:
@@ -242,6 +247,7 @@ class FolderPaths:
     @output_dir.setter
     def output_dir(self, path: Path) -> None:  # folder_paths.set_output_directory
         self.shared_output_dir = Path(path)
+        self._made_scopes.clear()
 
     @property
     def temp_dir(self) -> Path:
@@ -250,6 +256,7 @@ class FolderPaths:
     @temp_dir.setter
     def temp_dir(self, path: Path) -> None:  # folder_paths.set_temp_directory
         self.shared_temp_dir = Path(path)
+        self._made_scopes.clear()
 
     def get_input_directory(self) -> Path:
         return self.input_dir

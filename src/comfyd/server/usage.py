@@ -67,6 +67,8 @@ class UsageTracker:
         self._inbox: asyncio.Queue[Envelope | None] = asyncio.Queue()
         self._runs: dict[str, _Run | None] = {}
         self._task: asyncio.Task | None = None
+        self._api_nodes = False
+        self._api_nodes_at = -1
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._consume())
@@ -112,6 +114,8 @@ class UsageTracker:
             del self._runs[prompt_id]
 
     async def _begin(self, prompt_id: str) -> _Run | None:
+        if not self._has_api_nodes():
+            return None  # nothing could be billed: no need to read the job
         job = await self.queue.get(prompt_id)
         payer = (job.extra_data or {}).get(PAYER_KEY) if job is not None else None
         if not isinstance(payer, dict) or not payer.get("user_id"):
@@ -121,6 +125,14 @@ class UsageTracker:
             user_id=user_id, workspace_id=str(workspace_id) if workspace_id else None
         )
         return _Run(owner=owner, user_id=user_id, prompt=job.prompt)
+
+    def _has_api_nodes(self) -> bool:
+        """Whether any registered class is an API node (remembered per registry revision)."""
+        revision = self.registry.revision
+        if self._api_nodes_at != revision:
+            self._api_nodes = any(getattr(cls, "API_NODE", False) for cls in self.registry.classes.values())
+            self._api_nodes_at = revision
+        return self._api_nodes
 
     async def _start(self, prompt_id: str, run: _Run, node_id: str) -> None:
         node = run.prompt.get(node_id)  # expanded nodes (ids not in the prompt) are the graph's own
